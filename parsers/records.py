@@ -1,0 +1,164 @@
+"""Typed records that a parsed page yields.
+
+Every record is a frozen dataclass. A value the page does not show is ``None``, never
+a guess: an organization page's embedded data has task states but no task names, so its
+``Action.task_list`` holds tasks with ``name=None``; the action table of the 2024 UI shows
+no status text, so ``Status.label`` may be ``None`` while ``Status.identifier`` is known.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class PageKind(enum.StrEnum):
+    ORGANIZATION = "organization"
+    ACTION = "action"
+    ACTION_LIST = "action_list"
+    NOT_FOUND = "not_found"
+    UNKNOWN = "unknown"
+
+
+class Outcome(enum.StrEnum):
+    """What the parser made of a page. Only ``OK`` may be diffed against history."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    LAYOUT_UNRECOGNISED = "layout_unrecognised"
+
+
+class Layer(enum.StrEnum):
+    """Where a record's values came from."""
+
+    EMBEDDED = "embedded"  # the React flight payload or the Apollo SSR transport
+    HTML = "html"  # the rendered markup only
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    identifier: str | None
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    identifier: str | None
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCounts:
+    """Counts as the platform's task bar computes them (cancelled tasks excluded)."""
+
+    total: int | None
+    completed: int | None
+    late: int | None
+    on_time: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str | None
+    name: str | None
+    state: str | None  # NOT_STARTED, IN_PROGRESS, COMPLETED, CANCELLED
+    due_at: date | None
+    completed_at: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """When something happened: exact where the page says so, else an interval.
+
+    ``exact`` set means ``earliest == latest == exact``. A relative string such as
+    "vuosi sitten" gives only the interval.
+    """
+
+    exact: datetime | None
+    earliest: datetime | None
+    latest: datetime | None
+
+    @classmethod
+    def at(cls, moment: datetime) -> TimeRange:
+        return cls(exact=moment, earliest=moment, latest=moment)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibleParty:
+    organization_id: str
+    organization_name: str | None
+    role: str | None  # PRIMARY, COLLABORATOR or None when the page does not say
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str  # the platform's numeric primary key, stable across identifier changes
+    identifier: str | None
+    name: str | None
+    url: str | None
+    status: Status | None
+    phase: Phase | None
+    tasks: TaskCounts | None
+    updated_at: TimeRange | None
+    completion: int | None
+    task_list: tuple[Task, ...] | None = None
+    responsible_parties: tuple[ResponsibleParty, ...] | None = None
+    status_summary: str | None = None
+    merged_with: str | None = None  # the platform id of the action this was merged into
+    start_date: date | None = None
+    end_date: date | None = None
+    layer: Layer = Layer.EMBEDDED
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str | None
+    name: str | None
+    action_count: int | None
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinessLimits:
+    """Staleness lines in days (the plan's target, acceptable and stale intervals)."""
+
+    target: int = 30
+    acceptable: int = 60
+    stale: int = 180
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    identifier: str | None
+    name: str | None
+    primary_language: str | None
+    languages: tuple[str, ...]
+    timezone: str | None
+    limits: TimelinessLimits | None  # None when the page carries no timeliness classes
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    code: str  # e.g. "layout_unrecognised", "count_mismatch", "layer_disagreement"
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    kind: PageKind
+    outcome: Outcome
+    url: str
+    language: str | None
+    observed_at: datetime
+    organization: Organization | None
+    actions: tuple[Action, ...]
+    anomalies: tuple[Anomaly, ...] = ()
+    plan: PlanContext | None = None
+    render_time: datetime | None = None
+    layer: Layer | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK

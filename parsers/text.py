@@ -1,0 +1,20 @@
+"""Text normalisation shared by the parsers."""
+
+from __future__ import annotations
+
+import html
+import re
+
+SOFT_HYPHEN = "\u00ad"
+_SPACE = re.compile(r"\s+")
+
+
+def clean(text: str | None) -> str | None:
+    """Strip soft hyphens, decode stray entities and fold whitespace (NBSP included).
+
+    Names are otherwise kept exactly as published.
+    """
+    if text is None:
+        return None
+    text = html.unescape(text).replace(SOFT_HYPHEN, "")
+    return _SPACE.sub(" ", text).strip()
