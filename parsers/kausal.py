@@ -119,7 +119,8 @@ class _Page:
             anomalies.append(
                 Anomaly(
                     "count_mismatch",
-                    f"heading says {heading} actions, embedded data lists {len(actions)}",
+                    f"heading says {heading} actions, "
+                    f"embedded data lists {len(actions)}",
                 )
             )
         if actions and not rows:
@@ -148,12 +149,15 @@ class _Page:
     def _organization_from_html(self, rows: dict[str, _HtmlRow]) -> ParsedPage:
         actions = tuple(row.to_action(self) for row in rows.values())
         heading = self._heading_count()
-        anomalies = [Anomaly("embedded_missing", "no readable embedded data; used HTML")]
+        anomalies = [
+            Anomaly("embedded_missing", "no readable embedded data; used HTML")
+        ]
         if heading is not None and heading != len(actions):
             anomalies.append(
                 Anomaly(
                     "count_mismatch",
-                    f"heading says {heading} actions, the table has {len(actions)} rows",
+                    f"heading says {heading} actions, "
+                    f"the table has {len(actions)} rows",
                 )
             )
         h1 = self.tree.css_first("h1")
@@ -272,13 +276,14 @@ class _Page:
             action = by_id.get(action_id)
             if action is None:
                 continue
-            if row.task_total is not None and action.tasks is not None:
-                if row.task_total != action.tasks.total:
-                    yield Anomaly(
-                        "layer_disagreement",
-                        f"action {action_id}: table says {row.task_total} tasks, "
-                        f"embedded data {action.tasks.total}",
-                    )
+            table_total = row.task_total
+            data_total = action.tasks.total if action.tasks else None
+            if None not in (table_total, data_total) and table_total != data_total:
+                yield Anomaly(
+                    "layer_disagreement",
+                    f"action {action_id}: table says {table_total} tasks, "
+                    f"embedded data {data_total}",
+                )
 
     # -- helpers --------------------------------------------------------------------
 
@@ -388,7 +393,9 @@ class _HtmlRow:
     def add(self, cell: LexborNode) -> None:
         link = cell.css_first("a[href]")
         text = clean(cell.text(separator=" ")) or ""
-        if cell.tag == "th" or (link and _ACTION_HREF.search(link.attributes["href"] or "")):
+        if cell.tag == "th" or (
+            link and _ACTION_HREF.search(link.attributes["href"] or "")
+        ):
             if link is not None:
                 match = _ACTION_HREF.search(link.attributes.get("href") or "")
                 self.identifier = match.group(1) if match else None
@@ -397,7 +404,9 @@ class _HtmlRow:
             self._tasks(cell)
         elif cell.css_first("ul li svg") is not None:
             label = cell.css_first("p, div > div:last-child")
-            self.phase_label = _last_text(cell) or (clean(label.text()) if label else None)
+            self.phase_label = _last_text(cell) or (
+                clean(label.text()) if label else None
+            )
         elif cell.css_first("svg, img") is not None:
             return  # responsible-party, indicator and logo icons carry no text
         elif text:

@@ -1,9 +1,10 @@
 """Typed records that a parsed page yields.
 
-Every record is a frozen dataclass. A value the page does not show is ``None``, never
-a guess: an organization page's embedded data has task states but no task names, so its
-``Action.task_list`` holds tasks with ``name=None``; the action table of the 2024 UI shows
-no status text, so ``Status.label`` may be ``None`` while ``Status.identifier`` is known.
+Every record is a frozen dataclass. A value the page does not show is ``None``,
+never a guess: an organization page's embedded data has task states but no task
+names, so its ``Action.task_list`` holds tasks with ``name=None``; the action table
+of the 2024 UI shows no status text, so ``Status.label`` may be ``None`` while
+``Status.identifier`` is known.
 """
 
 from __future__ import annotations

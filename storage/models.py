@@ -1,0 +1,216 @@
+"""Tables. Every schema change goes through an Alembic migration in ``migrations/``.
+
+- ``sources``: what is watched, with its health.
+- ``checks``: one row per check of a source, with its outcome.
+- ``blobs``: raw page bytes, zlib-compressed and content-addressed (stored once).
+- ``snapshots``: one row per page fetched in a check: fetch metadata and outcome.
+- ``actions`` / ``action_versions`` and ``organizations`` /
+  ``organization_versions``: one identity row per record, one version row per
+  distinct state (valid from / valid to, which fields changed).
+- ``events``: the changes found.
+- ``notifications``: the outbox, written in the same transaction as the events.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: planwatch stores aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute)
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="pages")
+    created_at: Mapped[datetime]
+    last_check_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(40))
+    last_change_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_reported: Mapped[bool] = mapped_column(default=False)
+    anomaly_reported: Mapped[bool] = mapped_column(default=False)
+
+
+class Check(Base):
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    observed_at: Mapped[datetime]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(40))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Blob(Base):
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+    created_at: Mapped[datetime]
+
+
+class Snapshot(Base):
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    duration: Mapped[float | None]
+    status_code: Mapped[int | None]
+    fetch_outcome: Mapped[str] = mapped_column(String(40))
+    parse_outcome: Mapped[str | None] = mapped_column(String(40))
+    page_kind: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(20))
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    headers: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    anomalies: Mapped[dict[str, Any] | None]
+
+
+class ActionRecord(Base):
+    __tablename__ = "actions"
+    __table_args__ = (UniqueConstraint("source_id", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    identifier: Mapped[str | None] = mapped_column(String(200))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    missing_checks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActionVersion(Base):
+    __tablename__ = "action_versions"
+    __table_args__ = (
+        Index("ix_action_versions_action_valid", "action_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None]
+    state: Mapped[dict[str, Any]]
+    changed_fields: Mapped[dict[str, Any] | None]
+
+
+class OrganizationRecord(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (UniqueConstraint("source_id", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class OrganizationVersion(Base):
+    __tablename__ = "organization_versions"
+    __table_args__ = (
+        Index("ix_organization_versions_org_valid", "organization_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None]
+    state: Mapped[dict[str, Any]]
+    changed_fields: Mapped[dict[str, Any] | None]
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_observed", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    observed_at: Mapped[datetime]
+    action_platform_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    action_identifier: Mapped[str | None] = mapped_column(String(200))
+    organization_platform_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(String(80))
+    before: Mapped[dict[str, Any] | None]  # {"value": ...}: JSON of any shape
+    after: Mapped[dict[str, Any] | None]
+    url: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None]
+
+
+class Notification(Base):
+    """The outbox: one row per message to one target."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    target: Mapped[str] = mapped_column(String(200))  # a target's name, never its URL
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("checks.id"))
+    created_at: Mapped[datetime]
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    body_format: Mapped[str] = mapped_column(String(20), default="text")
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    events: Mapped[dict[str, Any] | None]  # {"ids": [...]}
