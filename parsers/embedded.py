@@ -146,7 +146,9 @@ def parse_rows(text: str) -> dict[str, Any]:
             except ValueError:
                 length = -1
             if comma > 0 and length >= 0:
-                rows[row_id] = raw[comma + 1 : comma + 1 + length].decode("utf-8", "replace")
+                rows[row_id] = raw[comma + 1 : comma + 1 + length].decode(
+                    "utf-8", "replace"
+                )
                 pos = comma + 1 + length
                 continue
         newline = raw.find(b"\n", pos)
@@ -222,7 +224,9 @@ class _Resolver:
         for step in filter(None, match.group(2).split(":")):
             if isinstance(target, dict):
                 target = target.get(step)
-            elif isinstance(target, list) and step.isdigit() and int(step) < len(target):
+            elif (
+                isinstance(target, list) and step.isdigit() and int(step) < len(target)
+            ):
                 target = target[int(step)]
             else:
                 return None

@@ -69,8 +69,11 @@ def action_to_json(action: Action) -> dict[str, Any]:
             None
             if action.responsible_parties is None
             else [
-                {"organization_id": p.organization_id, "name": p.organization_name,
-                 "role": p.role}
+                {
+                    "organization_id": p.organization_id,
+                    "name": p.organization_name,
+                    "role": p.role,
+                }
                 for p in action.responsible_parties
             ]
         ),

@@ -300,8 +300,8 @@ class _Page:
 
     def _html_not_found(self) -> bool:
         title = self.tree.css_first("h1")
-        text = clean(title.text()) if title else ""
-        return bool(text) and text.startswith("404")
+        text = (clean(title.text()) if title else None) or ""
+        return text.startswith("404")
 
     def _unrecognised(self) -> ParsedPage:
         body = self.tree.body

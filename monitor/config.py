@@ -1,0 +1,162 @@
+"""The config file (TOML), validated when it is loaded.
+
+A bad file fails before the first fetch, with a message naming the key, the value
+and what is allowed. Secrets (target URLs) may come from the environment or a file,
+so the config itself can be shared::
+
+    [planwatch]
+    contact = "watch@example.org"     # sent in the User-Agent
+    db = "planwatch.sqlite"           # optional; --db and PLANWATCH_DB win
+
+    [[sources]]
+    name = "espoo"
+    pages = ["https://ilmastovahti.espoo.fi/en/organizations/1061"]
+    interval_minutes = 60
+
+    [[targets]]
+    name = "unit-lead"
+    url_env = "PLANWATCH_UNIT_LEAD_URL"   # or url = "...", or url_file = "..."
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from notifiers.targets import Target
+from parsers.errors import ConfigError
+
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    name: Name
+    pages: list[str] = Field(min_length=1)
+    interval_minutes: float = Field(default=60.0, gt=0)
+    jitter_seconds: float = Field(default=60.0, ge=0)
+    failures_before_alert: int = Field(default=1, ge=1)
+    stale_days: list[int] | None = None
+
+    @field_validator("pages")
+    @classmethod
+    def _urls(cls, pages: list[str]) -> list[str]:
+        for url in pages:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return pages
+
+
+class TargetConfig(_Strict):
+    name: Name
+    url: SecretStr | None = None
+    url_env: str | None = None
+    url_file: Path | None = None
+    language: str = "en"
+
+    @model_validator(mode="after")
+    def _one_url(self) -> TargetConfig:
+        given = [k for k in ("url", "url_env", "url_file") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of url, url_env, url_file "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+    def resolve(self) -> Target:
+        if self.url is not None:
+            url = self.url.get_secret_value()
+        elif self.url_env is not None:
+            url = os.environ.get(self.url_env, "")
+            if not url:
+                raise ConfigError(
+                    f"target {self.name!r}: environment variable {self.url_env} "
+                    "is not set"
+                )
+        else:
+            assert self.url_file is not None
+            try:
+                url = self.url_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"target {self.name!r}: cannot read url_file {self.url_file}: "
+                    f"{exc.strerror}"
+                ) from None
+        try:
+            return Target(self.name, url, self.language)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+
+class Settings(_Strict):
+    contact: str | None = None
+    db: str | None = None
+    user_agent: str = "planwatch/0.1"
+    min_delay_seconds: float = Field(default=1.0, ge=0)
+
+
+class Config(_Strict):
+    planwatch: Settings = Settings()
+    sources: list[SourceConfig] = Field(default_factory=list)
+    targets: list[TargetConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        for kind, items in (("source", self.sources), ("target", self.targets)):
+            names = [item.name for item in items]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{kind} names must be unique, repeated: {dupes}")
+        return self
+
+    def resolved_targets(self) -> dict[str, Target]:
+        return {t.name: t.resolve() for t in self.targets}
+
+
+def load_config(path: Path) -> Config:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, str(path))
+
+
+def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_explain(exc)}") from None
+
+
+def _explain(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        value = error.get("input")
+        shown = (
+            "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
+        )
+        if "url" in key:
+            shown = ""  # may be a secret
+        problems.append(f"{key}{shown}: {error['msg']}")
+    return "; ".join(problems)

@@ -1,0 +1,560 @@
+"""One check of one source: fetch, parse, store, diff, queue notifications.
+
+The loop reads like a table of contents; each step is a small function. Failures of
+the watched site are outcomes, not exceptions: a failed fetch, an error page or an
+unknown layout never removes an action and never replaces the stored state.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from monitor.changes import (
+    Change,
+    changed_fields,
+    diff_action,
+    diff_organization,
+    merge_pages,
+)
+from monitor.fetch import Fetcher, FetchOutcome, FetchResult
+from notifiers.render import render_check
+from notifiers.targets import Target
+from parsers.kausal import parse_page
+from parsers.records import Outcome, ParsedPage
+from storage import repo
+from storage.db import Database
+from storage.events import Event, EventKind
+from storage.models import ActionRecord, Check, OrganizationRecord, Snapshot, Source
+from storage.state import ActionState, OrganizationState
+
+logger = logging.getLogger(__name__)
+
+# Parser anomalies that mean the page's layout is not what we know: the page's
+# records are not trusted for this check.
+LAYOUT_ANOMALIES = frozenset(
+    {"layout_unrecognised", "table_missing", "count_mismatch", "layer_disagreement"}
+)
+REMOVAL_CONFIRMATIONS = 2
+
+
+class CheckOutcome(enum.StrEnum):
+    BASELINE = "baseline"
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    FAILED = "failed"
+    ANOMALY = "anomaly"
+
+
+@dataclass(frozen=True, slots=True)
+class PageObservation:
+    """One page as one check saw it: the fetch and, when it got a body, the parse."""
+
+    url: str
+    fetched_at: datetime
+    fetch_outcome: str
+    status_code: int | None
+    body: bytes | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    duration: float | None = None
+    error: str | None = None
+    page: ParsedPage | None = None
+
+    @property
+    def usable(self) -> bool:
+        return (
+            self.page is not None
+            and self.page.outcome is Outcome.OK
+            and not self.layout_problems
+        )
+
+    @property
+    def not_found(self) -> bool:
+        if self.status_code == 404:
+            return True
+        return self.page is not None and self.page.outcome is Outcome.NOT_FOUND
+
+    @property
+    def failed(self) -> bool:
+        return self.page is None and not self.not_found
+
+    @property
+    def layout_problems(self) -> list[str]:
+        if self.page is None:
+            return []
+        return [
+            f"{self.url}: {a.code}: {a.detail}"
+            for a in self.page.anomalies
+            if a.code in LAYOUT_ANOMALIES
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    source: str
+    check_id: int
+    outcome: CheckOutcome
+    observed_at: datetime
+    events: tuple[Event, ...]
+    pages: int
+    failed_pages: int
+    notifications: int
+
+
+def observe(
+    result: FetchResult, *, observed_at: datetime | None = None
+) -> PageObservation:
+    """Turn a fetch into an observation, parsing the body when there is one."""
+    page = None
+    if result.ok:
+        page = parse_page(
+            result.text if result.text is not None else result.body,
+            result.url,
+            observed_at=observed_at,
+            date_header=result.headers.get("date"),
+        )
+    return PageObservation(
+        url=result.url,
+        fetched_at=result.started_at,
+        fetch_outcome=result.outcome.value,
+        status_code=result.status_code,
+        body=result.body or None,
+        headers=dict(result.headers),
+        duration=result.duration,
+        error=result.error,
+        page=page,
+    )
+
+
+def observe_saved(
+    url: str, body: bytes, observed_at: datetime, status_code: int = 200
+) -> PageObservation:
+    """An observation of a saved page (import, tests), as if fetched at observed_at."""
+    page = parse_page(body, url, observed_at=observed_at)
+    return PageObservation(
+        url=url,
+        fetched_at=observed_at,
+        fetch_outcome=FetchOutcome.OK.value,
+        status_code=status_code,
+        body=body,
+        page=page,
+    )
+
+
+async def fetch_pages(fetcher: Fetcher, urls: Sequence[str]) -> list[PageObservation]:
+    observations = []
+    for url in urls:
+        result = await fetcher.fetch(url)
+        observations.append(observe(result))
+    return observations
+
+
+def record_check(
+    db: Database,
+    source_name: str,
+    observations: Sequence[PageObservation],
+    *,
+    targets: Mapping[str, Target] | None = None,
+    observed_at: datetime | None = None,
+    failures_before_alert: int = 1,
+) -> CheckReport:
+    """Store what one check saw, find the changes and queue one message per target."""
+    started = time.monotonic()
+    seen_at = observed_at or min(
+        (o.fetched_at for o in observations), default=datetime.now(UTC)
+    )
+    with db.sessions.begin() as session:
+        source = repo.source(session, source_name, seen_at)
+        check = _open_check(session, source, seen_at, len(observations))
+        _store_snapshots(session, check, observations)
+
+        run = _Run(session, source, check, observations)
+        run.diff_records()
+        run.confirm_removals()
+        run.source_health(failures_before_alert)
+
+        rows = repo.add_events(session, source, check, run.events)
+        notifications = _queue(session, source, check, run.events, rows, targets or {})
+        outcome = run.outcome()
+        _close_check(source, check, outcome, len(run.events), seen_at)
+
+    report = CheckReport(
+        source=source_name,
+        check_id=check.id,
+        outcome=outcome,
+        observed_at=seen_at,
+        events=tuple(run.events),
+        pages=len(observations),
+        failed_pages=sum(1 for o in observations if o.failed),
+        notifications=notifications,
+    )
+    logger.info(
+        "check %s of %s: %s, %d pages (%d failed), %d events, %.2fs",
+        check.id,
+        source_name,
+        outcome.value,
+        report.pages,
+        report.failed_pages,
+        len(report.events),
+        time.monotonic() - started,
+    )
+    return report
+
+
+def _open_check(
+    session: Session, source: Source, seen_at: datetime, pages: int
+) -> Check:
+    check = Check(
+        source_id=source.id,
+        observed_at=seen_at,
+        started_at=datetime.now(UTC),
+        outcome="running",
+        pages=pages,
+        events=0,
+    )
+    session.add(check)
+    session.flush()
+    return check
+
+
+def _close_check(
+    source: Source, check: Check, outcome: CheckOutcome, events: int, seen_at: datetime
+) -> None:
+    check.outcome = outcome.value
+    check.events = events
+    check.finished_at = datetime.now(UTC)
+    source.last_check_at = seen_at
+    source.last_outcome = outcome.value
+    if outcome is CheckOutcome.CHANGED:
+        source.last_change_at = seen_at
+
+
+def _store_snapshots(
+    session: Session, check: Check, observations: Iterable[PageObservation]
+) -> None:
+    for obs in observations:
+        digest = (
+            repo.store_blob(session, obs.body, obs.fetched_at) if obs.body else None
+        )
+        page = obs.page
+        session.add(
+            Snapshot(
+                check_id=check.id,
+                url=obs.url,
+                fetched_at=obs.fetched_at,
+                duration=obs.duration,
+                status_code=obs.status_code,
+                fetch_outcome=obs.fetch_outcome,
+                parse_outcome=page.outcome.value if page else None,
+                page_kind=page.kind.value if page else None,
+                language=page.language if page else None,
+                blob_sha256=digest,
+                headers=dict(obs.headers) or None,
+                error=obs.error,
+                anomalies=(
+                    {"items": [f"{a.code}: {a.detail}" for a in page.anomalies]}
+                    if page and page.anomalies
+                    else None
+                ),
+            )
+        )
+    session.flush()
+
+
+class _Run:
+    """The state of one check while its changes are worked out."""
+
+    def __init__(
+        self,
+        session: Session,
+        source: Source,
+        check: Check,
+        observations: Sequence[PageObservation],
+    ) -> None:
+        self.session = session
+        self.source = source
+        self.check = check
+        self.observations = observations
+        self.events: list[Event] = []
+        usable = [o.page for o in observations if o.usable and o.page is not None]
+        self.merged = merge_pages(usable)
+        self.actions = repo.current_actions(session, source.id)
+        self.organizations = repo.current_organizations(session, source.id)
+        self.baseline = not self.actions and not self.organizations
+        self.complete = bool(usable) and all(
+            o.usable or o.not_found for o in observations
+        )
+
+    # -- records ------------------------------------------------------------------
+
+    def diff_records(self) -> None:
+        for org_id, org_state in self.merged.organizations.items():
+            self._organization(org_id, org_state)
+        for action_id, action_state in self.merged.actions.items():
+            self._action(action_id, action_state)
+
+    def _action(self, action_id: str, observed: ActionState) -> None:
+        record, previous = self.actions.get(action_id, (None, None))
+        state = observed.carry_over(previous)
+        now = self.check.observed_at
+        if record is None:
+            record = ActionRecord(
+                source_id=self.source.id,
+                platform_id=action_id,
+                identifier=state.identifier,
+                first_seen_at=now,
+                last_seen_at=now,
+                missing_checks=0,
+            )
+            self.session.add(record)
+            self.session.flush()
+            self.actions[action_id] = (record, state)
+            repo.save_action(self.session, record, state, self.check, None)
+            if not self.baseline:
+                self._emit(EventKind.ACTION_ADDED, state, field="action")
+            return
+
+        record.last_seen_at = now
+        record.missing_checks = 0
+        if record.removed_at is not None:
+            record.removed_at = None
+            self._emit(
+                EventKind.ACTION_ADDED,
+                state,
+                field="action",
+                detail={"reappeared": True},
+            )
+        record.identifier = state.identifier
+        changes = diff_action(previous, state) if previous else []
+        for change in changes:
+            self._emit_change(change, state)
+        if changes or previous is None or _stored_differs(previous, state):
+            repo.save_action(
+                self.session, record, state, self.check, changed_fields(changes)
+            )
+
+    def _organization(self, org_id: str, observed: OrganizationState) -> None:
+        record, previous = self.organizations.get(org_id, (None, None))
+        state = observed.carry_over(previous)
+        now = self.check.observed_at
+        if record is None:
+            record = OrganizationRecord(
+                source_id=self.source.id,
+                platform_id=org_id,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            self.session.add(record)
+            self.session.flush()
+            repo.save_organization(self.session, record, state, self.check, None)
+            return
+        record.last_seen_at = now
+        changes = diff_organization(previous, state) if previous else []
+        for change in changes:
+            self.events.append(
+                Event(
+                    kind=change.kind,
+                    source=self.source.name,
+                    observed_at=now,
+                    organization_id=org_id,
+                    name=_display_name(state.names),
+                    field=change.field,
+                    before=change.before,
+                    after=change.after,
+                    detail=change.detail,
+                )
+            )
+        if changes or previous is None or previous != state:
+            repo.save_organization(
+                self.session, record, state, self.check, changed_fields(changes)
+            )
+
+    # -- removals -----------------------------------------------------------------
+
+    def confirm_removals(self) -> None:
+        gone_urls = {o.url for o in self.observations if o.not_found}
+        for action_id, (record, state) in list(self.actions.items()):
+            if record.removed_at is not None or action_id in self.merged.actions:
+                continue
+            if state is None:
+                continue
+            own_page_gone = state.url is not None and state.url in gone_urls
+            if own_page_gone and self.complete:
+                self._remove(record, state, "its page answers not found")
+            elif self.complete:
+                record.missing_checks += 1
+                if record.missing_checks >= REMOVAL_CONFIRMATIONS:
+                    self._remove(
+                        record,
+                        state,
+                        f"missing from every page on {record.missing_checks} checks",
+                    )
+
+    def _remove(self, record: ActionRecord, state: ActionState, reason: str) -> None:
+        record.removed_at = self.check.observed_at
+        repo.close_action(self.session, record, self.check)
+        self._emit(
+            EventKind.ACTION_REMOVED, state, field="action", detail={"reason": reason}
+        )
+
+    # -- source health ------------------------------------------------------------
+
+    def source_health(self, failures_before_alert: int) -> None:
+        failed = [o for o in self.observations if o.failed]
+        layout = [p for o in self.observations for p in o.layout_problems]
+        layout += [
+            f"{o.url}: {a.detail}"
+            for o in self.observations
+            if o.page is not None and o.page.outcome is Outcome.LAYOUT_UNRECOGNISED
+            for a in o.page.anomalies
+        ]
+        source = self.source
+
+        if failed:
+            source.consecutive_failures += 1
+            if (
+                source.consecutive_failures >= failures_before_alert
+                and not source.failing_reported
+            ):
+                source.failing_reported = True
+                reasons = sorted({o.error or o.fetch_outcome for o in failed})
+                self._emit_source(
+                    EventKind.SOURCE_FAILING,
+                    {
+                        "reason": f"{len(failed)} of {len(self.observations)} pages "
+                        f"failed: {'; '.join(reasons[:3])}",
+                        "pages": [o.url for o in failed],
+                    },
+                )
+        else:
+            source.consecutive_failures = 0
+            if source.failing_reported:
+                source.failing_reported = False
+                self._emit_source(EventKind.SOURCE_RECOVERED, {})
+
+        if layout and not source.anomaly_reported:
+            source.anomaly_reported = True
+            self._emit_source(
+                EventKind.LAYOUT_ANOMALY,
+                {
+                    "reason": layout[0]
+                    if len(layout) == 1
+                    else f"{len(layout)} pages: {layout[0]} …",
+                    "pages": layout,
+                },
+            )
+        elif not layout and source.anomaly_reported and not failed:
+            source.anomaly_reported = False
+            self._emit_source(EventKind.LAYOUT_RESTORED, {})
+
+    def outcome(self) -> CheckOutcome:
+        if self.observations and all(o.failed for o in self.observations):
+            return CheckOutcome.FAILED
+        if any(o.failed for o in self.observations):
+            return CheckOutcome.FAILED
+        if any(
+            o.layout_problems
+            or (o.page and o.page.outcome is Outcome.LAYOUT_UNRECOGNISED)
+            for o in self.observations
+        ):
+            return CheckOutcome.ANOMALY
+        if self.baseline:
+            return CheckOutcome.BASELINE
+        return CheckOutcome.CHANGED if self.events else CheckOutcome.UNCHANGED
+
+    # -- events -------------------------------------------------------------------
+
+    def _emit_change(self, change: Change, state: ActionState) -> None:
+        self._emit(
+            change.kind,
+            state,
+            field=change.field,
+            before=change.before,
+            after=change.after,
+            detail=change.detail,
+        )
+
+    def _emit(
+        self,
+        kind: EventKind,
+        state: ActionState,
+        *,
+        field: str | None,
+        before: object = None,
+        after: object = None,
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        self.events.append(
+            Event(
+                kind=kind,
+                source=self.source.name,
+                observed_at=self.check.observed_at,
+                action_id=state.id,
+                action_identifier=state.identifier,
+                name=_display_name(state.names),
+                field=field,
+                before=before,
+                after=after,
+                url=state.url,
+                detail=dict(detail or {}),
+            )
+        )
+
+    def _emit_source(self, kind: EventKind, detail: dict[str, object]) -> None:
+        self.events.append(
+            Event(
+                kind=kind,
+                source=self.source.name,
+                observed_at=self.check.observed_at,
+                detail=detail,
+            )
+        )
+
+
+def _queue(
+    session: Session,
+    source: Source,
+    check: Check,
+    events: Sequence[Event],
+    rows: Sequence[object],
+    targets: Mapping[str, Target],
+) -> int:
+    if not events:
+        return 0
+    message = render_check(source.name, events)
+    ids = [getattr(row, "id") for row in rows]  # noqa: B009 (rows are EventRow)
+    queued = 0
+    for name in targets:
+        if repo.enqueue(
+            session,
+            key=f"check:{check.id}:{name}",
+            target=name,
+            check=check,
+            title=message.title,
+            body=message.body,
+            body_format=message.body_format,
+            event_ids=ids,
+            now=check.observed_at,
+        ):
+            queued += 1
+    return queued
+
+
+def _display_name(names: Mapping[str, str]) -> str | None:
+    return names.get("en") or next(iter(names.values()), None)
+
+
+def _stored_differs(old: ActionState, new: ActionState) -> bool:
+    """Is there anything worth a new version besides clock-driven intervals?"""
+    a, b = old.to_json(), new.to_json()
+    for volatile in ("updated_earliest", "updated_latest"):
+        if not b.get("updated_exact"):
+            a.pop(volatile, None)
+            b.pop(volatile, None)
+    return a != b
