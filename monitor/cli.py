@@ -388,6 +388,11 @@ def _print_events(rows: list[tuple[str, str, str, str | None]]) -> None:
     out.print(table)
 
 
+# Commands of other areas live in their own modules and register themselves on `app`
+# when imported here (one line each, at the end of this block).
+# (none yet)
+
+
 def main() -> None:
     try:
         app()
