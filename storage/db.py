@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "planwatch_read_only"
 
 
 def database_url(target: str) -> URL:
@@ -38,28 +39,56 @@ def database_url(target: str) -> URL:
     return url
 
 
-def create_db_engine(target: str) -> Engine:
+def create_db_engine(target: str, *, foreign_keys: bool = True) -> Engine:
     url = database_url(target)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(
+        engine,
+        "connect",
+        _sqlite_foreign_keys_on if foreign_keys else _sqlite_foreign_keys_off,
+    )
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(connection: Any) -> None:
     # Two processes (a `run` and a maintainer's query) share one file: WAL lets
     # readers go on while a check writes, and the busy timeout waits out writers.
+    # The timeout comes first: switching a new file to WAL briefly needs a lock.
+    connection.isolation_level = None  # transactions are begun in _sqlite_begin
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_foreign_keys_on(connection: Any, _record: Any) -> None:
+    _sqlite_pragmas(connection)
+    connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _sqlite_foreign_keys_off(connection: Any, _record: Any) -> None:
+    # Migrations only: Alembic rebuilds SQLite tables by copy, drop and rename,
+    # which foreign keys would refuse; they are checked once the migrations ran.
+    _sqlite_pragmas(connection)
+    connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A transaction that reads and then writes, begun DEFERRED, fails at once with
+    # "database is locked" when another process wrote in between (the busy
+    # timeout does not apply to it). Writers therefore take the write lock up
+    # front; sessions from Database.readers stay deferred and never wait.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -78,12 +107,31 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    with _reading(engine).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine) -> None:
-    command.upgrade(alembic_config(engine), "head")
+    """Apply every migration this version ships (and refresh the SQL views)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        command.upgrade(alembic_config(engine), "head")
+        return
+
+    migrating = create_db_engine(
+        url.render_as_string(hide_password=False), foreign_keys=False
+    )
+    try:
+        command.upgrade(alembic_config(migrating), "head")
+        with migrating.connect() as connection:
+            broken = connection.execute(text("PRAGMA foreign_key_check")).all()
+    finally:
+        migrating.dispose()
+    if broken:
+        raise StorageError(
+            f"after the migrations, {len(broken)} rows point at missing rows "
+            f"(first: table {broken[0][0]}, row {broken[0][1]}): restore the backup"
+        )
 
 
 class Database:
@@ -92,9 +140,18 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # For queries: on SQLite they never take the write lock, so a maintainer's
+        # query neither waits for nor delays a running check.
+        self.readers = sessionmaker(
+            engine.execution_options(**{READ_ONLY_OPTION: True}),
+            expire_on_commit=False,
+        )
 
     def session(self) -> Session:
         return self.sessions()
+
+    def reader(self) -> Session:
+        return self.readers()
 
     @property
     def dialect(self) -> str:
@@ -116,20 +173,54 @@ def open_database(target: str, *, upgrade_empty: bool = True) -> Database:
         upgrade(engine)
         return Database(engine)
 
+    tables = _has_tables(engine)
     engine.dispose()
-    script = ScriptDirectory(str(MIGRATIONS))
-    known = {rev.revision for rev in script.walk_revisions()}
+    raise SchemaMismatch(_mismatch(target, revision, head, tables=tables))
+
+
+def _mismatch(target: str, revision: str | None, head: str, *, tables: bool) -> str:
     where = database_url(target).render_as_string(hide_password=True)
-    if revision is not None and revision not in known:
-        raise SchemaMismatch(
+    if revision is None and tables:
+        return (
+            f"the database {where} has tables but no planwatch schema revision: "
+            "it is not a planwatch database; give another --db"
+        )
+    if revision is not None and revision not in known_revisions():
+        return (
             f"the database {where} has schema {revision}, newer than this planwatch "
             f"knows (up to {head}): upgrade planwatch, or use another database"
         )
-    raise SchemaMismatch(
+    return (
         f"the database {where} has schema {revision or 'none'}, this planwatch needs "
-        f"{head}: run `planwatch db upgrade --db ...` first (back the file up before)"
+        f"{head}: back it up, then run `planwatch db upgrade --db {where}`"
     )
 
 
+def known_revisions() -> set[str]:
+    script = ScriptDirectory(str(MIGRATIONS))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
 def _has_tables(engine: Engine) -> bool:
-    return bool(inspect(engine).get_table_names())
+    with _reading(engine).connect() as connection:
+        return bool(inspect(connection).get_table_names())
+
+
+def _reading(engine: Engine) -> Engine:
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+def upgrade_database(target: str) -> tuple[str | None, str]:
+    """``planwatch db upgrade``: the revisions before and after."""
+    engine = create_db_engine(target)
+    try:
+        revision = current_revision(engine)
+        head = head_revision()
+        tables = _has_tables(engine)
+        unknown = revision is not None and revision not in known_revisions()
+        if unknown or (revision is None and tables):
+            raise SchemaMismatch(_mismatch(target, revision, head, tables=tables))
+        upgrade(engine)
+        return revision, head
+    finally:
+        engine.dispose()

@@ -3,7 +3,11 @@
 - ``sources``: what is watched, with its health.
 - ``checks``: one row per check of a source, with its outcome.
 - ``blobs``: raw page bytes, zlib-compressed and content-addressed (stored once).
-- ``snapshots``: one row per page fetched in a check: fetch metadata and outcome.
+- ``pages``: one row per URL of a source, pointing at its latest snapshot.
+- ``snapshots``: one row per distinct observation of a page: fetch metadata, outcome
+  and the raw bytes. A page seen again with the same status and the same parsed
+  content gets no new row: the check's ``page_set`` and ``timings`` record it
+  (see ``storage/snapshots.py``).
 - ``actions`` / ``action_versions`` and ``organizations`` /
   ``organization_versions``: one identity row per record, one version row per
   distinct state (valid from / valid to, which fields changed).
@@ -90,6 +94,9 @@ class Check(Base):
     pages: Mapped[int] = mapped_column(Integer, default=0)
     events: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[str | None] = mapped_column(Text)
+    # Which pages the check fetched, in order, and how long each took (0002).
+    page_set_id: Mapped[int | None] = mapped_column(ForeignKey("page_sets.id"))
+    timings: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Blob(Base):
@@ -119,11 +126,17 @@ class Snapshot(Base):
     headers: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
     anomalies: Mapped[dict[str, Any] | None]
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
+    pruned_at: Mapped[datetime | None]  # when retention dropped the raw bytes
 
 
 class ActionRecord(Base):
     __tablename__ = "actions"
-    __table_args__ = (UniqueConstraint("source_id", "platform_id"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "platform_id"),
+        Index("ix_actions_platform_id", "platform_id"),
+        Index("ix_actions_identifier", "identifier"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
@@ -178,7 +191,10 @@ class OrganizationVersion(Base):
 
 class EventRow(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_observed", "observed_at"),)
+    __table_args__ = (
+        Index("ix_events_observed", "observed_at"),
+        Index("ix_events_check", "check_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
@@ -215,3 +231,31 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     events: Mapped[dict[str, Any] | None]  # {"ids": [...]}
+
+
+class Page(Base):
+    """One URL of one source: what its snapshots share."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(Text)
+    # Not a foreign key: snapshots point at pages, and snapshot rows are never
+    # deleted (retention only drops their raw bytes).
+    latest_snapshot_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PageSet(Base):
+    """The pages one check fetched, in order; shared by every check that fetched them.
+
+    ``page_ids`` is stored once per distinct list, so a check refers to its pages
+    with one small integer.
+    """
+
+    __tablename__ = "page_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    page_ids: Mapped[dict[str, Any]]  # {"ids": [...]}
