@@ -13,6 +13,9 @@
   distinct state (valid from / valid to, which fields changed).
 - ``events``: the changes found.
 - ``notifications``: the outbox, written in the same transaction as the events.
+- ``deadline_ledger``: staleness and task deadlines that hold, with their reminders.
+- ``record_memory``: recent values of each record's fields (A/B flips alert once).
+- ``plan_settings``: the staleness lines and time zone each source goes by.
 """
 
 from __future__ import annotations
@@ -259,3 +262,58 @@ class PageSet(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     page_ids: Mapped[dict[str, Any]]  # {"ids": [...]}
+
+
+class DeadlineEntry(Base):
+    """The reminder ledger: one row per condition that holds (an action is stale, a
+    task is late or due soon), with how far along its alert cadence it is.
+
+    Written in the check's transaction with its events, so a restart never sends an
+    alert twice; the row goes when the condition ends.
+    """
+
+    __tablename__ = "deadline_ledger"
+    __table_args__ = (UniqueConstraint("source_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    action_platform_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]  # when the condition began (a line, a due date)
+    noted_at: Mapped[datetime]  # the check that first saw it
+    alert_index: Mapped[int] = mapped_column(Integer, default=0)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)  # events emitted
+    last_alert_at: Mapped[datetime | None]
+
+
+class RecordMemory(Base):
+    """What a record's compared fields looked like on its last few checks.
+
+    ``recent`` is {"checks": [{field: digest}, ...]}, oldest first: a change back to
+    a value in it waits for a second check in a row (an A/B flip alerts once).
+    """
+
+    __tablename__ = "record_memory"
+    __table_args__ = (UniqueConstraint("source_id", "record_kind", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    record_kind: Mapped[str] = mapped_column(String(20))  # action, organization
+    platform_id: Mapped[str] = mapped_column(String(64))
+    recent: Mapped[dict[str, Any]]
+
+
+class PlanSettings(Base):
+    """The staleness lines and time zone a source's last normal check went by."""
+
+    __tablename__ = "plan_settings"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    target_days: Mapped[int]
+    acceptable_days: Mapped[int]
+    stale_days: Mapped[int]
+    limits_from: Mapped[str] = mapped_column(String(20))  # plan, config, default
+    plan_limits: Mapped[dict[str, Any] | None]  # the plan's own, when it names them
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    observed_at: Mapped[datetime]
