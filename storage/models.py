@@ -13,6 +13,7 @@
   distinct state (valid from / valid to, which fields changed).
 - ``events``: the changes found.
 - ``notifications``: the outbox, written in the same transaction as the events.
+- ``digest_entries``: events waiting for a subscription's next digest.
 - ``deadline_ledger``: staleness and task deadlines that hold, with their reminders.
 - ``record_memory``: recent values of each record's fields (A/B flips alert once).
 - ``plan_settings``: the staleness lines and time zone each source goes by.
@@ -234,6 +235,13 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     events: Mapped[dict[str, Any] | None]  # {"ids": [...]}
+    # Delivery bookkeeping (0004): which subscription asked for the message, which
+    # worker is sending it since when, and how many sends a crash may have doubled.
+    subscription: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    possible_duplicates: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Page(Base):
@@ -317,3 +325,23 @@ class PlanSettings(Base):
     plan_limits: Mapped[dict[str, Any] | None]  # the plan's own, when it names them
     timezone: Mapped[str | None] = mapped_column(String(64))
     observed_at: Mapped[datetime]
+
+
+class DigestEntry(Base):
+    """An event waiting for a subscription's next digest (0004).
+
+    Written in the check's transaction with the event; ``period`` is the digest's
+    idempotency key once the digest that lists it has been queued.
+    """
+
+    __tablename__ = "digest_entries"
+    __table_args__ = (
+        UniqueConstraint("subscription", "event_id"),
+        Index("ix_digest_entries_pending", "subscription", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    created_at: Mapped[datetime]
+    period: Mapped[str | None] = mapped_column(String(200))
