@@ -345,3 +345,37 @@ class DigestEntry(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
     created_at: Mapped[datetime]
     period: Mapped[str | None] = mapped_column(String(200))
+
+
+class ScheduledJob(Base):
+    """When one periodic job (a source's check, a daily job) is next due (0005).
+
+    ``slot`` is the moment on the job's cadence, ``due_at`` the slot plus jitter.
+    Processes sharing a PostgreSQL database claim a due row with SELECT ... FOR
+    UPDATE SKIP LOCKED (see ``monitor/scheduling.py``).
+    """
+
+    __tablename__ = "schedules"
+
+    key: Mapped[str] = mapped_column(String(240), primary_key=True)
+    slot: Mapped[datetime]
+    due_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]
+    last_runner: Mapped[str | None] = mapped_column(String(200))
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PageValidators(Base):
+    """What to send a page's server to ask "changed since?" (0005).
+
+    The ETag and Last-Modified of the page's latest full answer, and when that
+    answer came: a page is fetched in full now and then even when its server keeps
+    answering 304, in case it does so wrongly.
+    """
+
+    __tablename__ = "page_validators"
+
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(80))
+    full_fetch_at: Mapped[datetime | None]
