@@ -391,6 +391,7 @@ def _print_events(rows: list[tuple[str, str, str, str | None]]) -> None:
 # Commands of other areas live in their own modules and register themselves on `app`
 # when imported here (one line each, at the end of this block).
 # (none yet)
+from monitor import cli_web  # noqa: E402, F401
 
 
 def main() -> None:
