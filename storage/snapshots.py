@@ -1,0 +1,306 @@
+"""Snapshots: what each check saw of each page, stored compactly.
+
+Kausal Watch pages are never byte-identical twice (every page embeds its render
+time), so content addressing alone would store every page of every check: about
+25 kB compressed per page. Instead a page's raw bytes and full fetch metadata are
+stored as a new snapshot only when something about the page differs from its latest
+snapshot: the status, the fetch or parse outcome, the language, the anomalies, or the
+parsed content (the records the page shows, with the render time and the clock left
+out). A page seen again unchanged costs nothing of its own: the check keeps the list
+of pages it fetched (a shared ``page_sets`` row) and one or two bytes per page for its
+duration (``checks.timings``). ``check_pages`` puts the full picture back together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parsers.jsonout import page_to_json
+from parsers.records import ParsedPage
+from storage import repo
+from storage.models import Check, Page, PageSet, Snapshot
+
+# Response headers worth keeping with a snapshot; the others (cookies, tracing ids,
+# the middleware's rewrites) say nothing about the page.
+KEPT_HEADERS = frozenset(
+    {
+        "age",
+        "cache-control",
+        "content-encoding",
+        "content-language",
+        "content-length",
+        "content-type",
+        "date",
+        "etag",
+        "expires",
+        "last-modified",
+        "location",
+        "retry-after",
+        "server",
+    }
+)
+
+
+class FetchedPage(Protocol):
+    """One page as one check saw it (``monitor.pipeline.PageObservation`` is one)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def fetched_at(self) -> datetime: ...
+    @property
+    def fetch_outcome(self) -> str: ...
+    @property
+    def status_code(self) -> int | None: ...
+    @property
+    def body(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def duration(self) -> float | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def page(self) -> ParsedPage | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PageFetch:
+    """One page of one check, as ``check_pages`` reports it."""
+
+    url: str
+    snapshot_id: int | None  # the snapshot holding this page's content and metadata
+    new_snapshot: bool  # False: the page was as in an earlier check's snapshot
+    fetched_at: datetime | None  # exact for new snapshots; else the check's time
+    duration: float | None
+    status_code: int | None
+    fetch_outcome: str | None
+    parse_outcome: str | None
+    raw_kept: bool
+
+
+def store_snapshots(
+    session: Session, check: Check, fetched: Sequence[FetchedPage]
+) -> list[Snapshot]:
+    """Record what ``check`` saw; return the snapshots it added (changed pages)."""
+    pages = _pages(session, check.source_id, [f.url for f in fetched])
+    latest = _latest_snapshots(session, pages.values())
+
+    added = []
+    for item in fetched:
+        page = pages[item.url]
+        previous = latest.get(page.id)
+        row = _snapshot_row(check, page, item)
+        if previous is not None and _same(previous, row):
+            continue
+        row.blob_sha256 = (
+            repo.store_blob(session, item.body, item.fetched_at) if item.body else None
+        )
+        session.add(row)
+        added.append((page, row))
+    session.flush()
+    for page, row in added:
+        page.latest_snapshot_id = row.id
+
+    check.page_set_id = _page_set(session, [pages[f.url].id for f in fetched]).id
+    check.timings = encode_timings([f.duration for f in fetched])
+    return [row for _, row in added]
+
+
+def _pages(session: Session, source_id: int, urls: Sequence[str]) -> dict[str, Page]:
+    wanted = set(urls)
+    found = {
+        page.url: page
+        for page in session.scalars(
+            select(Page).where(Page.source_id == source_id, Page.url.in_(wanted))
+        )
+    }
+    for url in urls:
+        if url not in found:
+            found[url] = Page(source_id=source_id, url=url)
+            session.add(found[url])
+    session.flush()
+    return found
+
+
+def _latest_snapshots(session: Session, pages: Iterable[Page]) -> dict[int, Snapshot]:
+    ids = [p.latest_snapshot_id for p in pages if p.latest_snapshot_id is not None]
+    if not ids:
+        return {}
+    rows = session.scalars(select(Snapshot).where(Snapshot.id.in_(ids)))
+    return {row.page_id: row for row in rows if row.page_id is not None}
+
+
+def _page_set(session: Session, page_ids: list[int]) -> PageSet:
+    digest = hashlib.sha256(",".join(map(str, page_ids)).encode()).hexdigest()
+    row = session.scalar(select(PageSet).where(PageSet.digest == digest))
+    if row is None:
+        row = PageSet(digest=digest, page_ids={"ids": page_ids})
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _snapshot_row(check: Check, page: Page, item: FetchedPage) -> Snapshot:
+    parsed = item.page
+    return Snapshot(
+        check_id=check.id,
+        page_id=page.id,
+        url=item.url,
+        fetched_at=item.fetched_at,
+        duration=item.duration,
+        status_code=item.status_code,
+        fetch_outcome=item.fetch_outcome,
+        parse_outcome=parsed.outcome.value if parsed else None,
+        page_kind=parsed.kind.value if parsed else None,
+        language=parsed.language if parsed else None,
+        content_hash=content_fingerprint(parsed, item.body),
+        headers=kept_headers(item.headers) or None,
+        error=item.error,
+        anomalies=(
+            {"items": [f"{a.code}: {a.detail}" for a in parsed.anomalies]}
+            if parsed and parsed.anomalies
+            else None
+        ),
+    )
+
+
+def _same(stored: Snapshot, new: Snapshot) -> bool:
+    return (
+        stored.content_hash is not None
+        and stored.content_hash == new.content_hash
+        and stored.status_code == new.status_code
+        and stored.fetch_outcome == new.fetch_outcome
+        and stored.parse_outcome == new.parse_outcome
+        and stored.page_kind == new.page_kind
+        and stored.language == new.language
+        and stored.error == new.error
+        and stored.anomalies == new.anomalies
+    )
+
+
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+
+
+def content_fingerprint(page: ParsedPage | None, body: bytes | None) -> str | None:
+    """A hash of what the page shows, blind to the clock.
+
+    Parsed pages hash their records without the observation time; an interval read
+    from a relative time ("3 days ago") counts as its distance from the observation
+    time, so it changes when the text does, not when the clock moves. Pages that did
+    not parse hash their raw bytes.
+    """
+    if page is None:
+        return None if body is None else hashlib.sha256(body).hexdigest()
+    data = page_to_json(page)
+    data.pop("observed_at", None)
+    for action in data["actions"]:
+        action["updated_at"] = _relative(action.get("updated_at"), page.observed_at)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _relative(span: Any, observed_at: datetime) -> Any:
+    if not isinstance(span, dict) or span.get("exact"):
+        return span
+    moment = observed_at.timestamp()
+    return {
+        "ago": [
+            None if span.get(end) is None else moment - _stamp(span[end])
+            for end in ("earliest", "latest")
+        ]
+    }
+
+
+def _stamp(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def encode_timings(durations: Sequence[float | None]) -> bytes:
+    """Durations as varints of centiseconds plus one (0: unknown), one per page.
+
+    A page fetched in under 1.27 s costs one byte.
+    """
+    out = bytearray()
+    for duration in durations:
+        value = 0 if duration is None else round(max(duration, 0.0) * 100) + 1
+        while value >= 0x80:
+            out.append((value & 0x7F) | 0x80)
+            value >>= 7
+        out.append(value)
+    return bytes(out)
+
+
+def decode_timings(data: bytes | None) -> list[float | None]:
+    durations: list[float | None] = []
+    value = shift = 0
+    for byte in data or b"":
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte & 0x80:
+            continue
+        durations.append(None if value == 0 else (value - 1) / 100)
+        value = shift = 0
+    return durations
+
+
+def check_pages(session: Session, check: Check) -> list[PageFetch]:
+    """Every page ``check`` fetched, with the snapshot that holds what it saw."""
+    mine = select(Snapshot).where(Snapshot.check_id == check.id)
+    own = {row.page_id: row for row in session.scalars(mine)}
+    page_set = session.get(PageSet, check.page_set_id) if check.page_set_id else None
+    if page_set is None:  # checks stored before 0002: one snapshot per page
+        return [_fetch(row, row.duration) for row in own.values()]
+
+    ids: list[int] = list(page_set.page_ids["ids"])
+    durations = decode_timings(check.timings)
+    result = []
+    for index, page_id in enumerate(ids):
+        duration = durations[index] if index < len(durations) else None
+        if page_id in own:
+            result.append(_fetch(own[page_id], duration))
+            continue
+        earlier = session.scalar(
+            select(Snapshot)
+            .where(Snapshot.page_id == page_id, Snapshot.check_id < check.id)
+            .order_by(Snapshot.id.desc())
+            .limit(1)
+        )
+        page = session.get(Page, page_id)
+        result.append(
+            PageFetch(
+                url=page.url if page else "",
+                snapshot_id=earlier.id if earlier else None,
+                new_snapshot=False,
+                fetched_at=check.observed_at,
+                duration=duration,
+                status_code=earlier.status_code if earlier else None,
+                fetch_outcome=earlier.fetch_outcome if earlier else None,
+                parse_outcome=earlier.parse_outcome if earlier else None,
+                raw_kept=bool(earlier and earlier.blob_sha256),
+            )
+        )
+    return result
+
+
+def _fetch(row: Snapshot, duration: float | None) -> PageFetch:
+    return PageFetch(
+        url=row.url,
+        snapshot_id=row.id,
+        new_snapshot=True,
+        fetched_at=row.fetched_at,
+        duration=duration,
+        status_code=row.status_code,
+        fetch_outcome=row.fetch_outcome,
+        parse_outcome=row.parse_outcome,
+        raw_kept=row.blob_sha256 is not None,
+    )
