@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import sys
@@ -14,25 +13,20 @@ import typer
 from platformdirs import user_data_dir
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from monitor.config import Config, SourceConfig, TargetConfig, load_config
-from monitor.pipeline import CheckReport, observe_saved, record_check
+from monitor.pipeline import CheckReport
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
 from parsers.jsonout import page_to_json
 from parsers.kausal import parse_page
-from storage import repo
-from storage.db import Database, create_db_engine, open_database, upgrade
-from storage.models import EventRow, Source
+from storage.db import Database, open_database
 
 app = typer.Typer(
     help="Watch Kausal Watch climate plans, keep their history, alert on change.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
 
 out = Console()
 err = Console(stderr=True)
@@ -202,100 +196,6 @@ def parse(
     out.print(table)
 
 
-@app.command()
-def changes(
-    db: DbOption = None,
-    since: Annotated[str | None, typer.Option(help="ISO-8601 time or date.")] = None,
-    json_out: JsonOption = False,
-) -> None:
-    """List the changes found, oldest first."""
-    moment = _iso_option("--since", since)
-    database = _open(db)
-    try:
-        with database.session() as session:
-            query = (
-                select(EventRow, Source.name)
-                .join(Source, Source.id == EventRow.source_id)
-                .order_by(EventRow.observed_at, EventRow.id)
-            )
-            if moment is not None:
-                query = query.where(EventRow.observed_at >= moment)
-            rows = session.execute(query).all()
-            events = [repo.event_from_row(row, name) for row, name in rows]
-    finally:
-        database.close()
-    if json_out:
-        for event in events:
-            print(
-                json.dumps(
-                    {
-                        "kind": event.kind.value,
-                        "observed_at": event.observed_at.isoformat(),
-                        "source": event.source,
-                        "action_id": event.action_id,
-                        "action_identifier": event.action_identifier,
-                        "field": event.field,
-                        "before": event.before,
-                        "after": event.after,
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        return
-    _print_events(
-        [
-            (
-                e.kind.value,
-                e.subject,
-                describe(e),
-                e.observed_at.isoformat(timespec="seconds"),
-            )
-            for e in events
-        ]
-    )
-
-
-@app.command(name="import")
-def import_(
-    manifest: Annotated[
-        Path, typer.Argument(help="CSV with header url,observed_at,path.")
-    ],
-    db: DbOption = None,
-    source: Annotated[
-        str, typer.Option(help="Source name to file the pages under.")
-    ] = "import",
-) -> None:
-    """Load saved pages as if they had been fetched at the manifest's times."""
-    checks = _read_manifest(manifest)
-    database = _open(db)
-    try:
-        for observed_at, pages in sorted(checks.items()):
-            observations = [
-                observe_saved(url, body, observed_at) for url, body in pages
-            ]
-            report = record_check(
-                database, source, observations, observed_at=observed_at
-            )
-            out.print(
-                f"{observed_at.isoformat()}: {report.outcome}, "
-                f"{len(report.events)} changes"
-            )
-    finally:
-        database.close()
-
-
-@db_app.command("upgrade")
-def db_upgrade(db: DbOption = None) -> None:
-    """Bring the database schema to this version's (back the file up first)."""
-    target = db or default_db()
-    engine = create_db_engine(target)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    out.print("database schema is current")
-
-
 def _config(
     path: Path | None, urls: list[str] | None, notify: list[str] | None, source: str
 ) -> Config:
@@ -319,32 +219,6 @@ def _config(
         from monitor.config import _explain
 
         raise PlanwatchError(f"command line: {_explain(exc)}") from None
-
-
-def _read_manifest(path: Path) -> dict[datetime, list[tuple[str, bytes]]]:
-    checks: dict[datetime, list[tuple[str, bytes]]] = {}
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or not {"url", "observed_at", "path"} <= set(
-                reader.fieldnames
-            ):
-                raise PlanwatchError(f"{path}: the header must be url,observed_at,path")
-            for number, row in enumerate(reader, start=2):
-                where = f"{path}, line {number}"
-                moment = _iso_option(f"{where}: observed_at", row["observed_at"])
-                assert moment is not None
-                page = path.parent / row["path"]
-                try:
-                    body = page.read_bytes()
-                except OSError as exc:
-                    raise PlanwatchError(
-                        f"{where}: cannot read {page}: {exc.strerror}"
-                    ) from None
-                checks.setdefault(moment, []).append((row["url"], body))
-    except OSError as exc:
-        raise PlanwatchError(f"cannot read manifest {path}: {exc.strerror}") from None
-    return checks
 
 
 def _iso_option(name: str, value: str | None) -> datetime | None:
@@ -390,7 +264,7 @@ def _print_events(rows: list[tuple[str, str, str, str | None]]) -> None:
 
 # Commands of other areas live in their own modules and register themselves on `app`
 # when imported here (one line each, at the end of this block).
-# (none yet)
+from monitor import cli_history  # noqa: E402, F401, I001
 from monitor import cli_web  # noqa: E402, F401
 
 

@@ -1,0 +1,580 @@
+"""Questions maintainers ask of the history, answered from the version tables.
+
+- ``find_actions`` / ``action_history``: every version of one action, with what
+  changed ("what did this action look like on 1 June?").
+- ``table_as_of``: a source's (or one organization's) whole table as it stood at a
+  moment.
+- ``find_changes``: the change events, filtered by time, source, organization,
+  action and kind ("what changed in the transport unit's actions last quarter?").
+- ``source_statuses``: each source's last outcome and last change ("when did this
+  site's layout change?").
+
+Callers own the session. Every query is one or a few indexed lookups, so the answers
+stay fast on a database holding millions of versions (see bench/query_latency.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from parsers.errors import PlanwatchError
+from storage.events import Event
+from storage.models import (
+    ActionRecord,
+    ActionVersion,
+    Check,
+    EventRow,
+    OrganizationRecord,
+    OrganizationVersion,
+    Source,
+)
+from storage.repo import event_from_row
+
+
+class NotFound(PlanwatchError):
+    """A source, organization or action named on the command line is not known."""
+
+
+class Ambiguous(PlanwatchError):
+    """A name matches several records; the message lists them and how to choose."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRef:
+    """One action identity, with the source it belongs to."""
+
+    record_id: int
+    source: str
+    platform_id: str
+    identifier: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}: action id {self.platform_id} ({self.identifier})"
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One stored state of a record and the time it held."""
+
+    valid_from: datetime
+    valid_to: datetime | None
+    check_id: int
+    changed: tuple[str, ...] | None  # None for a record's first version
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionHistory:
+    ref: ActionRef
+    first_seen_at: datetime
+    last_seen_at: datetime
+    removed_at: datetime | None
+    versions: tuple[Version, ...]
+    events: tuple[Event, ...]  # every change recorded for the action, oldest first
+
+    def events_of(self, version: Version) -> list[Event]:
+        """The changes that opened ``version`` (found by the same check)."""
+        return [e for e in self.events if e.observed_at == version.valid_from]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAt:
+    """An action or organization as it stood at a moment."""
+
+    platform_id: str
+    valid_from: datetime
+    valid_to: datetime | None
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A source's records at a moment, or one organization's actions."""
+
+    source: str
+    as_of: datetime
+    organization: RecordAt | None
+    actions: tuple[RecordAt, ...]
+    organizations: tuple[RecordAt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    sources: tuple[str, ...] = ()
+    organization: str | None = None
+    action: str | None = None
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    name: str
+    created_at: datetime
+    last_check_at: datetime | None
+    last_outcome: str | None
+    last_change_at: datetime | None
+    next_check_at: datetime | None
+    consecutive_failures: int
+    checks: int
+    actions: int
+    last_events: tuple[str, ...] = field(default=())
+
+
+# -- actions ---------------------------------------------------------------------------
+
+
+def find_actions(
+    session: Session, reference: str, source: str | None = None
+) -> list[ActionRef]:
+    """Actions matching a platform id, an identifier or a page URL.
+
+    ``id:15`` and ``identifier:15`` say which one is meant when a bare ``15`` is
+    both an id and another action's identifier.
+    """
+    query = select(ActionRecord, Source.name).join(
+        Source, Source.id == ActionRecord.source_id
+    )
+    if source is not None:
+        query = query.where(Source.name == source)
+
+    if reference.startswith("id:"):
+        wanted = ActionRecord.platform_id == reference[3:]
+    elif reference.startswith("identifier:"):
+        wanted = ActionRecord.identifier == reference[len("identifier:") :]
+    elif "/" in reference:
+        return _by_url(session, query, reference)
+    else:
+        wanted = or_(
+            ActionRecord.platform_id == reference, ActionRecord.identifier == reference
+        )
+    rows = session.execute(query.where(wanted).order_by(ActionRecord.id)).all()
+    return [_ref(record, name) for record, name in rows]
+
+
+def _by_url(session: Session, query: Any, url: str) -> list[ActionRef]:
+    # Action pages live at /actions/<identifier> (under a language prefix).
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    if len(parts) < 2 or parts[-2] != "actions":
+        raise NotFound(f"{url}: not an action page URL (…/actions/<identifier>)")
+    rows = session.execute(
+        query.where(ActionRecord.identifier == parts[-1]).order_by(ActionRecord.id)
+    ).all()
+    refs = [_ref(record, name) for record, name in rows]
+    if len(refs) < 2:
+        return refs
+    host = urlsplit(url).netloc
+    same_host = [
+        ref
+        for ref in refs
+        if host and host == urlsplit(_latest_url(session, ref)).netloc
+    ]
+    return same_host or refs
+
+
+def _latest_url(session: Session, ref: ActionRef) -> str:
+    state = session.scalar(
+        select(ActionVersion.state)
+        .where(ActionVersion.action_id == ref.record_id)
+        .order_by(ActionVersion.valid_from.desc())
+        .limit(1)
+    )
+    return str((state or {}).get("url") or "")
+
+
+def _ref(record: ActionRecord, source: str) -> ActionRef:
+    return ActionRef(record.id, source, record.platform_id, record.identifier)
+
+
+def one_action(
+    session: Session, reference: str, source: str | None = None
+) -> ActionRef:
+    """The single action ``reference`` names, or an error that says what to do."""
+    refs = find_actions(session, reference, source)
+    where = f" in source {source}" if source else ""
+    if not refs:
+        raise NotFound(
+            f"no action {reference!r}{where}: give its platform id, its identifier "
+            "or its page URL"
+        )
+    if len(refs) > 1:
+        listed = "; ".join(ref.label for ref in refs[:10])
+        raise Ambiguous(
+            f"{reference!r} matches {len(refs)} actions ({listed}): choose with "
+            "--source NAME, or write id:ID or identifier:IDENTIFIER"
+        )
+    return refs[0]
+
+
+def action_history(session: Session, ref: ActionRef) -> ActionHistory:
+    record = session.get(ActionRecord, ref.record_id)
+    if record is None:
+        raise NotFound(f"action {ref.label} is gone from the database")
+    rows = session.scalars(
+        select(ActionVersion)
+        .where(ActionVersion.action_id == record.id)
+        .order_by(ActionVersion.valid_from, ActionVersion.id)
+    ).all()
+    events = session.scalars(
+        select(EventRow)
+        .where(
+            EventRow.source_id == record.source_id,
+            EventRow.action_platform_id == record.platform_id,
+        )
+        .order_by(EventRow.observed_at, EventRow.id)
+    ).all()
+    return ActionHistory(
+        ref=ref,
+        first_seen_at=record.first_seen_at,
+        last_seen_at=record.last_seen_at,
+        removed_at=record.removed_at,
+        versions=tuple(_version(row) for row in rows),
+        events=tuple(event_from_row(row, ref.source) for row in events),
+    )
+
+
+def _version(row: ActionVersion | OrganizationVersion) -> Version:
+    fields = (row.changed_fields or {}).get("fields")
+    return Version(
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        check_id=row.check_id,
+        changed=None if fields is None else tuple(fields),
+        state=row.state,
+    )
+
+
+def all_action_versions(
+    session: Session, source: Source, batch: int = 2000
+) -> Iterator[tuple[RecordAt, tuple[str, ...] | None]]:
+    """Every version of every action of ``source``, by action then time."""
+    query = (
+        select(ActionRecord.platform_id, ActionVersion)
+        .join(ActionVersion, ActionVersion.action_id == ActionRecord.id)
+        .where(ActionRecord.source_id == source.id)
+        .order_by(ActionRecord.id, ActionVersion.valid_from, ActionVersion.id)
+        .execution_options(yield_per=batch)
+    )
+    for platform_id, row in session.execute(query):
+        version = _version(row)
+        yield (
+            RecordAt(platform_id, version.valid_from, version.valid_to, version.state),
+            version.changed,
+        )
+
+
+# -- tables as of a moment -------------------------------------------------------------
+
+
+def source_or_organization(
+    session: Session, reference: str, source: str | None = None
+) -> tuple[Source, OrganizationRecord | None]:
+    """A source by name, or an organization by platform id or name."""
+    if source is None:
+        found = session.scalar(select(Source).where(Source.name == reference))
+        if found is not None:
+            return found, None
+    organizations = find_organizations(session, reference, source)
+    if not organizations:
+        known = ", ".join(session.scalars(select(Source.name).order_by(Source.name)))
+        raise NotFound(
+            f"{reference!r} is neither a source nor an organization "
+            f"(sources: {known or 'none yet'})"
+        )
+    if len(organizations) > 1:
+        listed = "; ".join(
+            f"{src.name}: organization {org.platform_id}" for src, org in organizations
+        )
+        raise Ambiguous(
+            f"{reference!r} matches several organizations ({listed}): choose with "
+            "--source NAME or give the organization's id"
+        )
+    return organizations[0]
+
+
+def find_organizations(
+    session: Session, reference: str, source: str | None = None
+) -> list[tuple[Source, OrganizationRecord]]:
+    """Organizations whose platform id is ``reference``, else whose name is."""
+    query = select(Source, OrganizationRecord).join(
+        OrganizationRecord, OrganizationRecord.source_id == Source.id
+    )
+    if source is not None:
+        query = query.where(Source.name == source)
+    by_id = session.execute(
+        query.where(OrganizationRecord.platform_id == reference)
+    ).all()
+    if by_id:
+        return [(src, org) for src, org in by_id]
+
+    wanted = reference.casefold()
+    matches = []
+    for src, org in session.execute(query).all():
+        state = session.scalar(
+            select(OrganizationVersion.state)
+            .where(OrganizationVersion.organization_id == org.id)
+            .order_by(OrganizationVersion.valid_from.desc())
+            .limit(1)
+        )
+        names = (state or {}).get("names") or {}
+        if any(str(name).casefold() == wanted for name in names.values()):
+            matches.append((src, org))
+    return matches
+
+
+def table_as_of(
+    session: Session,
+    source: Source,
+    moment: datetime,
+    organization: OrganizationRecord | None = None,
+) -> Table:
+    """Every action (and organization) of ``source`` as it stood at ``moment``.
+
+    With ``organization``: only the actions it was responsible for at that moment.
+    """
+    actions = _as_of(
+        session, ActionRecord, ActionVersion, ActionVersion.action_id, source, moment
+    )
+    organizations = _as_of(
+        session,
+        OrganizationRecord,
+        OrganizationVersion,
+        OrganizationVersion.organization_id,
+        source,
+        moment,
+    )
+    chosen = None
+    if organization is not None:
+        org_id = organization.platform_id
+        actions = [a for a in actions if org_id in organizations_of(a.state)]
+        chosen = next((o for o in organizations if o.platform_id == org_id), None)
+    return Table(
+        source=source.name,
+        as_of=moment,
+        organization=chosen,
+        actions=tuple(sorted(actions, key=lambda r: _natural(r.state, r.platform_id))),
+        organizations=tuple(
+            sorted(organizations, key=lambda r: _natural({}, r.platform_id))
+        ),
+    )
+
+
+def _as_of(
+    session: Session,
+    record_model: Any,
+    version_model: Any,
+    key: Any,
+    source: Source,
+    moment: datetime,
+) -> list[RecordAt]:
+    # For each record, the newest version that began at or before the moment, found
+    # with one index seek on (record, valid_from); it holds unless it ended already.
+    inner = aliased(version_model)
+    newest = (
+        select(inner.id)
+        .where(getattr(inner, key.key) == record_model.id, inner.valid_from <= moment)
+        .order_by(inner.valid_from.desc(), inner.id.desc())
+        .limit(1)
+        .correlate(record_model)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(record_model.platform_id, version_model)
+        .join(version_model, version_model.id == newest)
+        .where(
+            record_model.source_id == source.id,
+            or_(version_model.valid_to.is_(None), version_model.valid_to > moment),
+        )
+    ).all()
+    return [
+        RecordAt(platform_id, row.valid_from, row.valid_to, row.state)
+        for platform_id, row in rows
+    ]
+
+
+def organizations_of(state: dict[str, Any]) -> set[str]:
+    """The organizations an action state names: its tables and responsible parties."""
+    listed = {str(o) for o in state.get("organizations") or ()}
+    responsible = {str(pair[0]) for pair in state.get("responsible") or () if pair}
+    return listed | responsible
+
+
+def _natural(state: dict[str, Any], platform_id: str) -> tuple[Any, ...]:
+    label = str(state.get("identifier") or platform_id)
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in label.replace("-", ".").split(".")
+    )
+
+
+# -- changes ---------------------------------------------------------------------------
+
+
+def find_changes(session: Session, wanted: ChangeFilter) -> list[Event]:
+    """The change events that pass every filter, oldest first."""
+    query = (
+        select(EventRow, Source.name)
+        .join(Source, Source.id == EventRow.source_id)
+        .order_by(EventRow.observed_at, EventRow.id)
+    )
+    if wanted.since is not None:
+        query = query.where(EventRow.observed_at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(EventRow.observed_at <= wanted.until)
+    if wanted.sources:
+        query = query.where(Source.name.in_(wanted.sources))
+    if wanted.kinds:
+        query = query.where(EventRow.kind.in_(wanted.kinds))
+    if wanted.action is not None:
+        source = wanted.sources[0] if len(wanted.sources) == 1 else None
+        refs = find_actions(session, wanted.action, source)
+        if not refs:
+            raise NotFound(f"--action {wanted.action}: no such action")
+        query = query.where(
+            or_(
+                *(
+                    and_(
+                        Source.name == ref.source,
+                        EventRow.action_platform_id == ref.platform_id,
+                    )
+                    for ref in refs
+                )
+            )
+        )
+    if wanted.organization is None:
+        return [event_from_row(row, name) for row, name in session.execute(query)]
+    return _of_organization(session, query, wanted)
+
+
+def _of_organization(session: Session, query: Any, wanted: ChangeFilter) -> list[Event]:
+    assert wanted.organization is not None
+    source = wanted.sources[0] if len(wanted.sources) == 1 else None
+    organizations = find_organizations(session, wanted.organization, source)
+    if not organizations:
+        raise NotFound(f"--organization {wanted.organization}: no such organization")
+    by_source = {src.id: org.platform_id for src, org in organizations}
+    query = query.where(EventRow.source_id.in_(by_source))
+    rows = session.execute(query).all()
+    timelines = _action_timelines(
+        session, {(r.source_id, r.action_platform_id) for r, _ in rows}
+    )
+
+    chosen = []
+    for row, name in rows:
+        org_id = by_source[row.source_id]
+        if row.organization_platform_id == org_id:
+            chosen.append(event_from_row(row, name))
+        elif row.action_platform_id is not None:
+            state = _state_at(
+                timelines.get((row.source_id, row.action_platform_id)), row
+            )
+            if state is not None and org_id in organizations_of(state):
+                chosen.append(event_from_row(row, name))
+    return chosen
+
+
+def _action_timelines(
+    session: Session, keys: Iterable[tuple[int, str | None]]
+) -> dict[tuple[int, str], list[ActionVersion]]:
+    timelines: dict[tuple[int, str], list[ActionVersion]] = {}
+    by_source: dict[int, list[str]] = {}
+    for source_id, platform_id in keys:
+        if platform_id is not None:
+            by_source.setdefault(source_id, []).append(platform_id)
+    for source_id, platform_ids in by_source.items():
+        rows = session.execute(
+            select(ActionRecord.platform_id, ActionVersion)
+            .join(ActionVersion, ActionVersion.action_id == ActionRecord.id)
+            .where(
+                ActionRecord.source_id == source_id,
+                ActionRecord.platform_id.in_(platform_ids),
+            )
+            .order_by(ActionVersion.valid_from)
+        ).all()
+        for platform_id, version in rows:
+            timelines.setdefault((source_id, platform_id), []).append(version)
+    return timelines
+
+
+def _state_at(
+    versions: Sequence[ActionVersion] | None, event: EventRow
+) -> dict[str, Any] | None:
+    # The version in force when the event was seen; for a removal, the last one.
+    state = None
+    for version in versions or ():
+        if version.valid_from > event.observed_at:
+            break
+        state = version.state
+    return state
+
+
+# -- sources ---------------------------------------------------------------------------
+
+
+def source_statuses(session: Session) -> list[SourceStatus]:
+    checks = dict(
+        session.execute(
+            select(Check.source_id, func.count(Check.id)).group_by(Check.source_id)
+        ).all()
+    )
+    live = dict(
+        session.execute(
+            select(ActionRecord.source_id, func.count(ActionRecord.id))
+            .where(ActionRecord.removed_at.is_(None))
+            .group_by(ActionRecord.source_id)
+        ).all()
+    )
+    # Any event counts as a change here, a layout anomaly or an outage included.
+    last_event = dict(
+        session.execute(
+            select(EventRow.source_id, func.max(EventRow.observed_at)).group_by(
+                EventRow.source_id
+            )
+        ).all()
+    )
+    return [
+        SourceStatus(
+            name=source.name,
+            created_at=source.created_at,
+            last_check_at=source.last_check_at,
+            last_outcome=source.last_outcome,
+            last_change_at=_aware(last_event.get(source.id)),
+            next_check_at=source.next_check_at,
+            consecutive_failures=source.consecutive_failures,
+            checks=checks.get(source.id, 0),
+            actions=live.get(source.id, 0),
+            last_events=_kinds_at(session, source.id, last_event.get(source.id)),
+        )
+        for source in session.scalars(select(Source).order_by(Source.name))
+    ]
+
+
+def _aware(moment: Any) -> datetime | None:
+    # Aggregates bypass the column type: SQLite hands back text, PostgreSQL a time.
+    if moment is None:
+        return None
+    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _kinds_at(session: Session, source_id: int, moment: Any) -> tuple[str, ...]:
+    if moment is None:
+        return ()
+    kinds = session.scalars(
+        select(EventRow.kind)
+        .where(
+            EventRow.source_id == source_id,
+            EventRow.observed_at == _aware(moment),
+        )
+        .distinct()
+    )
+    return tuple(sorted(kinds))

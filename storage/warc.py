@@ -1,0 +1,133 @@
+"""Reading saved pages out of WARC files, the format web archives use.
+
+Each ``response`` record of an HTML page becomes one ``ArchivedPage`` at the record's
+WARC-Date. ``group_crawls`` cuts a time-ordered stream of pages into crawls, so that
+each crawl is imported as one check (a check sees all of a source's pages together).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from parsers.errors import PlanwatchError
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedPage:
+    url: str
+    observed_at: datetime
+    status_code: int | None
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WarcReport:
+    """What a WARC file held besides the pages read from it."""
+
+    pages: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> records
+
+
+def looks_like_warc(path: Path) -> bool:
+    if path.name.endswith((".warc", ".warc.gz")):
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return False
+    return head.startswith(b"WARC/") or head.startswith(b"\x1f\x8b")
+
+
+def read_warc(path: Path) -> tuple[list[ArchivedPage], WarcReport]:
+    """Every HTML response in ``path``, oldest first."""
+    pages: list[ArchivedPage] = []
+    skipped: dict[str, int] = {}
+    try:
+        with path.open("rb") as handle:
+            for number, record in enumerate(ArchiveIterator(handle), start=1):
+                reason = _skip_reason(record)
+                if reason is not None:
+                    skipped[reason] = skipped.get(reason, 0) + 1
+                    continue
+                pages.append(_page(path, number, record))
+    except OSError as exc:
+        raise PlanwatchError(f"cannot read {path}: {exc.strerror}") from None
+    except ArchiveLoadFailed as exc:
+        raise PlanwatchError(f"{path}: not a readable WARC file: {exc}") from None
+    pages.sort(key=lambda p: p.observed_at)
+    return pages, WarcReport(pages=len(pages), skipped=skipped)
+
+
+def _skip_reason(record: object) -> str | None:
+    rec_type = getattr(record, "rec_type", None)
+    if rec_type != "response":
+        return f"{rec_type} records"
+    http = getattr(record, "http_headers", None)
+    if http is None:
+        return "responses without HTTP headers"
+    content_type = (http.get_header("Content-Type") or "").split(";")[0].strip()
+    if content_type.lower() not in HTML_TYPES:
+        return f"{content_type or 'untyped'} responses"
+    return None
+
+
+def _page(path: Path, number: int, record: object) -> ArchivedPage:
+    headers = record.rec_headers  # type: ignore[attr-defined]
+    http = record.http_headers  # type: ignore[attr-defined]
+    where = f"{path}, record {number}"
+    url = headers.get_header("WARC-Target-URI")
+    if not url:
+        raise PlanwatchError(f"{where}: response without WARC-Target-URI")
+    observed_at = _warc_date(where, headers.get_header("WARC-Date"))
+    status = http.get_statuscode()
+    return ArchivedPage(
+        url=url,
+        observed_at=observed_at,
+        status_code=int(status) if status and status.isdigit() else None,
+        headers={name.lower(): value for name, value in http.headers},
+        body=record.content_stream().read(),  # type: ignore[attr-defined]
+    )
+
+
+def _warc_date(where: str, value: str | None) -> datetime:
+    if not value:
+        raise PlanwatchError(f"{where}: response without WARC-Date")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PlanwatchError(f"{where}: WARC-Date is not ISO-8601: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def group_crawls(
+    pages: Iterable[ArchivedPage], gap: timedelta
+) -> Iterator[list[ArchivedPage]]:
+    """Cut time-ordered pages into crawls wherever ``gap`` passes with no page.
+
+    A URL seen twice also starts a new crawl: one check sees each page once.
+    """
+    crawl: list[ArchivedPage] = []
+    urls: set[str] = set()
+    for page in pages:
+        if crawl and (
+            page.observed_at - crawl[-1].observed_at > gap or page.url in urls
+        ):
+            yield crawl
+            crawl, urls = [], set()
+        crawl.append(page)
+        urls.add(page.url)
+    if crawl:
+        yield crawl
