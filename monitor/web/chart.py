@@ -23,7 +23,7 @@ LANE_HEIGHT = 30
 LANE_GAP = 8
 MARKER_LANE = 18
 AXIS_HEIGHT = 26
-CHAR_WIDTH = 7.2  # a generous average for the 12px sans-serif labels
+CHAR_WIDTH = 8.4  # a generous average for the 14px sans-serif labels
 TICKS = 4
 MIN_SPAN = timedelta(hours=1)
 
