@@ -18,8 +18,8 @@ from openapi_spec_validator import validate
 from sqlalchemy import func, select, text
 from starlette.routing import Route
 
-from monitor.demo import LAB, lab_pages
-from monitor.pipeline import observe_saved, record_check
+from monitor.demo import LAB
+from monitor.pipeline import record_check
 from monitor.web.app import create_app, open_read_only
 from monitor.web.openapi import document
 from storage.db import Database, open_database
@@ -28,11 +28,11 @@ from tests.truth import expected_events, plan_actions, responsible_orgs
 from tests.web_helpers import (
     LAB_AFTER,
     LAB_BEFORE,
-    LAB_HOST,
     SERIES,
     fill_lab,
     fill_series_and_lab,
     filled_database,
+    lab_observations,
     serving,
 )
 
@@ -258,11 +258,9 @@ def test_unchanged_answers_are_304_and_change_with_a_new_check(
 ) -> None:
     path = str(tmp_path / "lab.sqlite")
     writer = open_database(path)
-    before = [
-        observe_saved(LAB_HOST + p, page.body, LAB_BEFORE)
-        for p, page in lab_pages("before").items()
-    ]
-    record_check(writer, "lab", before, observed_at=LAB_BEFORE)
+    record_check(
+        writer, "lab", lab_observations("before", LAB_BEFORE), observed_at=LAB_BEFORE
+    )
     reader = open_read_only(path)
     # Last-Modified has whole seconds: it is sent once its second has passed.
     soon = datetime.now(UTC) + timedelta(seconds=2)
@@ -280,10 +278,7 @@ def test_unchanged_answers_are_304_and_change_with_a_new_check(
             weak = client.get(url, headers={"If-None-Match": f'"x", W/{etag}'})
             assert weak.status_code == 304, url
 
-        after = [
-            observe_saved(LAB_HOST + p, page.body, LAB_AFTER)
-            for p, page in lab_pages("after").items()
-        ]
+        after = lab_observations("after", LAB_AFTER)
         record_check(writer, "lab", after, observed_at=LAB_AFTER)
         later = datetime.now(UTC) + timedelta(seconds=2)
         reader_app = create_app(reader, clock=lambda: later)
@@ -303,11 +298,9 @@ def test_unchanged_answers_are_304_and_change_with_a_new_check(
 def test_last_modified_is_withheld_within_its_own_second(tmp_path: Any) -> None:
     path = str(tmp_path / "lab.sqlite")
     writer = open_database(path)
-    before = [
-        observe_saved(LAB_HOST + p, page.body, LAB_BEFORE)
-        for p, page in lab_pages("before").items()
-    ]
-    record_check(writer, "lab", before, observed_at=LAB_BEFORE)
+    record_check(
+        writer, "lab", lab_observations("before", LAB_BEFORE), observed_at=LAB_BEFORE
+    )
     with writer.reader() as session:
         finished = session.scalar(select(func.max(Check.finished_at)))
     assert finished is not None

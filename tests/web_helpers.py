@@ -119,13 +119,18 @@ LAB_BEFORE = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LAB_AFTER = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
+def lab_observations(phase: str, moment: datetime) -> list[PageObservation]:
+    """The lab site's English pages of one phase ("before" or "after")."""
+    return [
+        observe_saved(LAB_HOST + path, page.body, moment)
+        for path, page in lab_pages(phase).items()
+        if path.startswith("/en/")
+    ]
+
+
 def fill_lab(db: Database, source: str = "lab") -> None:
     for phase, moment in (("before", LAB_BEFORE), ("after", LAB_AFTER)):
-        observations = [
-            observe_saved(LAB_HOST + path, page.body, moment)
-            for path, page in lab_pages(phase).items()
-        ]
-        record_check(db, source, observations, observed_at=moment)
+        record_check(db, source, lab_observations(phase, moment), observed_at=moment)
 
 
 # -- a hostile site ------------------------------------------------------------------
