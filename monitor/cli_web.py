@@ -59,6 +59,7 @@ def serve(
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1,::1",
             server_header=False,
+            ws="none",
             log_level="info",
         )
     finally:
