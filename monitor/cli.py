@@ -115,13 +115,17 @@ def check(
     json_out: JsonOption = False,
 ) -> None:
     """Check every configured page (or the URLs given) once, now."""
+    from monitor.progress import page_progress
     from monitor.service import check_sources
 
     config = _config(config_path, urls, notify, source)
     targets = config.resolved_targets()
     database = _open(db, config)
     try:
-        reports, deliveries = check_sources(database, config, targets)
+        with page_progress(err, config.sources) as on_page:
+            reports, deliveries = check_sources(
+                database, config, targets, on_page=on_page
+            )
     finally:
         database.close()
     if json_out:
@@ -142,15 +146,33 @@ def check(
 
 
 @app.command()
-def run(config_path: ConfigOption = None, db: DbOption = None) -> None:
+def run(
+    config_path: ConfigOption = None,
+    db: DbOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="When another planwatch holds the database, wait for it."
+        ),
+    ] = False,
+    exclusive: Annotated[
+        bool,
+        typer.Option(
+            "--exclusive",
+            help="PostgreSQL: act alone instead of sharing the work with other runs.",
+        ),
+    ] = False,
+) -> None:
     """Check every configured source on its schedule until stopped."""
+    from monitor.progress import log_each_check
     from monitor.service import run_forever
 
+    log_each_check()
     config = _config(config_path, None, None, "cli")
     targets = config.resolved_targets()
     database = _open(db, config)
     try:
-        run_forever(database, config, targets)
+        run_forever(database, config, targets, wait=wait, exclusive=exclusive)
     finally:
         database.close()
 

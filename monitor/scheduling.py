@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Connection, RootTransaction, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from storage.db import Database
@@ -223,22 +224,24 @@ class Claims:
         self.runner = runner
         self.shared = db.dialect == "postgresql"
 
-    def ensure(self, key: str, slot: datetime, due_at: datetime) -> None:
-        """Create the row if it is missing; pull in a due time beyond ``due_at``.
+    def ensure(
+        self, key: str, slot: datetime, due_at: datetime, latest: datetime
+    ) -> None:
+        """Create the row if it is missing; pull in a due time later than ``latest``.
 
         The second keeps a shortened interval from waiting out the old, long one.
         """
         with self.db.sessions.begin() as session:
             row = session.get(ScheduledJob, key)
-            if row is None:
-                session.add(ScheduledJob(key=key, slot=slot, due_at=due_at, runs=0))
-                try:
-                    session.flush()
-                except Exception:  # another process created it first
-                    session.rollback()
+            if row is not None:
+                if row.due_at > latest:
+                    row.slot, row.due_at = slot, due_at
                 return
-            if row.due_at > due_at:
-                row.slot, row.due_at = slot, due_at
+        try:
+            with self.db.sessions.begin() as session:
+                session.add(ScheduledJob(key=key, slot=slot, due_at=due_at, runs=0))
+        except IntegrityError:
+            logger.debug("%s: another process created its schedule first", key)
 
     @contextmanager
     def claim(
@@ -395,8 +398,7 @@ class Timer:
         now = self.clock()
         slot = job.cadence.first_slot(now)
         due_at = slot + job.cadence.delay(self.rng)
-        limit = now + _longest_wait(job.cadence)
-        self.claims.ensure(job.key, slot, min(due_at, limit))
+        self.claims.ensure(job.key, slot, due_at, now + _longest_wait(job.cadence))
         trigger: Any = (
             DailyTrigger(job.cadence)
             if isinstance(job.cadence, DailyAt)

@@ -206,7 +206,7 @@ def _check_now(
 ) -> CheckReport:
     cadence = cadence_of(source)
     now = datetime.now(UTC)
-    claims.ensure(source_key(source), now, now + cadence.interval)
+    claims.ensure(source_key(source), now, now, now + cadence.interval)
     with claims.claim(source_key(source), now, wait=True, force=True) as claim:
         done = checker.check(
             claim.db, source, keepalive=claim.keepalive, on_page=on_page
@@ -221,7 +221,7 @@ def _deliver_now(
     db: Database, claims: Claims, targets: Mapping[str, Target]
 ) -> list[Delivery]:
     now = datetime.now(UTC)
-    claims.ensure("deliveries", now, now)
+    claims.ensure("deliveries", now, now, now + DELIVERY_INTERVAL)
     with claims.claim("deliveries", now, wait=True, force=True):
         return deliver_pending(db.sessions, targets)
 

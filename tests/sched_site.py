@@ -44,6 +44,7 @@ class LabSite:
     mode: Mode = "etag"
     delay: float = 0.0  # seconds before each answer
     hits: list[Hit] = field(default_factory=list)
+    arrivals: list[str] = field(default_factory=list)  # paths, as requests come in
     lock: threading.Lock = field(default_factory=threading.Lock)
     base: str = ""
 
@@ -96,6 +97,8 @@ def _handler(site: LabSite) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
+            with site.lock:
+                site.arrivals.append(self.path)
             if site.delay:
                 time.sleep(site.delay)
             status, headers, body = site.answer(

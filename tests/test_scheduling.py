@@ -243,7 +243,7 @@ def test_postgres_claims_one_holder_and_takeover_when_it_dies(
     try:
         a, b = Claims(first, runner="a"), Claims(second, runner="b")
         now = utc(2026, 6, 1, 8)
-        a.ensure("source:x", now, now)
+        a.ensure("source:x", now, now, now)
 
         with a.claim("source:x", now) as held:
             assert held.due
@@ -267,6 +267,7 @@ def test_postgres_claims_one_holder_and_takeover_when_it_dies(
                 with second.engine.connect() as admin:
                     admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
                     admin.commit()
+                    _wait_gone(admin, pid)
                 with b.claim("source:x", later) as taken:
                     assert taken.due  # the slot the dead holder had is still to do
                     assert taken.slot == now + timedelta(hours=1)
@@ -285,6 +286,19 @@ def test_postgres_claims_one_holder_and_takeover_when_it_dies(
         second.close()
 
 
+def _wait_gone(admin: Any, pid: int) -> None:
+    """pg_terminate_backend only signals the backend; wait until it has gone."""
+    for _ in range(200):
+        alive = admin.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}
+        ).scalar()
+        admin.commit()
+        if not alive:
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError(f"backend {pid} did not end")
+
+
 @pytest.mark.postgres
 def test_postgres_claim_commits_the_jobs_writes_with_the_slot(db_url: str) -> None:
     if not db_url.startswith("postgresql"):
@@ -293,8 +307,7 @@ def test_postgres_claim_commits_the_jobs_writes_with_the_slot(db_url: str) -> No
     try:
         claims = Claims(db)
         now = utc(2026, 6, 1, 8)
-        claims.ensure("source:y", now, now)
-        claims.ensure("source:z", now, now)
+        claims.ensure("source:y", now, now, now)
 
         def failing_job() -> None:
             with claims.claim("source:y", now) as claim:
