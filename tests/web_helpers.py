@@ -11,7 +11,6 @@ server on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -275,13 +274,11 @@ def fill_series_and_lab(db: Database) -> None:
 
 @contextmanager
 def serving(app: Starlette, root_path: str = "") -> Iterator[str]:
-    """Run ``app`` with uvicorn on 127.0.0.1; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    """Run ``app`` with uvicorn on 127.0.0.1 (a free port); yields the base URL."""
     config = uvicorn.Config(
         app,
+        host="127.0.0.1",
+        port=0,
         log_level="warning",
         ws="none",
         lifespan="off",
@@ -289,17 +286,15 @@ def serving(app: Starlette, root_path: str = "") -> Iterator[str]:
         server_header=False,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True
-    )
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         while not server.started:
             if not thread.is_alive():
                 raise RuntimeError("the test server did not start")
             threading.Event().wait(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
-        sock.close()
