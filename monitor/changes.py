@@ -5,16 +5,23 @@ each action's own page) in several languages. ``merge_pages`` folds them into on
 state per action and organization, so one change seen on five pages is one event.
 ``diff_action`` and ``diff_organization`` compare identifiers and values, never
 rendered text: labels and relative times are shown, not compared.
+
+``fingerprint`` and ``hold_flips`` keep a page that flips between two states (two
+caches behind one host) from alerting on every check: a change back to a value the
+record had within its last few checks is held until a second check in a row confirms
+it. A flip therefore alerts once; a real revert is reported one check later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from parsers.records import Action, PageKind, ParsedPage
+from parsers.records import Action, PageKind, ParsedPage, PlanContext
 from storage.events import EventKind
 from storage.state import ActionState, OrganizationState, TaskState
 
@@ -38,6 +45,7 @@ class MergedCheck:
     actions: dict[str, ActionState] = field(default_factory=dict)
     organizations: dict[str, OrganizationState] = field(default_factory=dict)
     languages: list[str] = field(default_factory=list)
+    plan: PlanContext | None = None  # the first page's that names timeliness lines
 
 
 def merge_pages(pages: Iterable[ParsedPage]) -> MergedCheck:
@@ -47,6 +55,7 @@ def merge_pages(pages: Iterable[ParsedPage]) -> MergedCheck:
         lang = page.language or "und"
         if lang not in merged.languages:
             merged.languages.append(lang)
+        merged.plan = _better_plan(merged.plan, page.plan)
         org = page.organization
         if org is not None and org.id is not None:
             merged.organizations[org.id] = _merge_org(
@@ -59,6 +68,20 @@ def merge_pages(pages: Iterable[ParsedPage]) -> MergedCheck:
                 state = replace(state, organizations=tuple(orgs))
             merged.actions[action.id] = state
     return merged
+
+
+def _better_plan(
+    current: PlanContext | None, candidate: PlanContext | None
+) -> PlanContext | None:
+    if candidate is None:
+        return current
+    if current is None:
+        return candidate
+    if current.limits is None and candidate.limits is not None:
+        return replace(candidate, timezone=current.timezone or candidate.timezone)
+    if current.timezone is None and candidate.timezone is not None:
+        return replace(current, timezone=candidate.timezone)
+    return current
 
 
 def _merge_org(
@@ -99,6 +122,8 @@ def _merge_action(
                 **state.status_labels,
                 lang: action.status.label,
             }
+    if action.status_summary is not None:
+        updates["status_summary"] = action.status_summary
     if action.phase is not None:
         if action.phase.identifier is not None:
             updates["phase"] = action.phase.identifier
@@ -367,3 +392,96 @@ def _time(value: str) -> datetime:
 
 def _natural(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (1 << 62, value)
+
+
+# -- flips ---------------------------------------------------------------------------
+
+S = TypeVar("S", ActionState, OrganizationState)
+
+Fingerprint = dict[str, str]
+
+# What each reported field compares, as plain data: the same projections decide
+# whether a value was seen before. Labels and relative-time intervals are left out.
+_ACTION_VALUES: dict[str, Callable[[ActionState], Any]] = {
+    "identifier": lambda s: s.identifier,
+    "name": lambda s: sorted(s.names.items()),
+    "merged_with": lambda s: s.merged_with,
+    "status": lambda s: s.status,
+    "phase": lambda s: s.phase,
+    "tasks": lambda s: [
+        s.tasks_total,
+        s.tasks_completed,
+        None if s.tasks is None else [[t.id, t.state] for t in s.tasks],
+    ],
+    "responsible_parties": lambda s: (
+        None if s.responsible is None else sorted(o for o, _ in s.responsible)
+    ),
+    "completion": lambda s: s.completion,
+    "updated_at": lambda s: s.updated_exact,
+}
+_ORGANIZATION_VALUES: dict[str, Callable[[OrganizationState], Any]] = {
+    "name": lambda s: sorted(s.names.items()),
+    "action_count": lambda s: s.action_count,
+}
+
+# The state attributes that carry each field, restored when a change is held.
+_ACTION_ATTRIBUTES = {
+    "identifier": ("identifier", "url"),
+    "name": ("names",),
+    "merged_with": ("merged_with",),
+    "status": ("status", "status_labels", "status_summary"),
+    "phase": ("phase", "phase_labels"),
+    "tasks": ("tasks", "tasks_total", "tasks_completed"),
+    "responsible_parties": ("responsible", "responsible_names"),
+    "completion": ("completion",),
+    "updated_at": ("updated_exact", "updated_earliest", "updated_latest"),
+}
+_ORGANIZATION_ATTRIBUTES = {"name": ("names",), "action_count": ("action_count",)}
+
+
+def fingerprint(state: ActionState | OrganizationState) -> Fingerprint:
+    """A short digest of each compared field's value."""
+    values: Mapping[str, Callable[[Any], Any]] = (
+        _ACTION_VALUES if isinstance(state, ActionState) else _ORGANIZATION_VALUES
+    )
+    return {name: _digest(value(state)) for name, value in values.items()}
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2s(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def hold_flips(
+    changes: Sequence[Change], now: Fingerprint, recent: Sequence[Fingerprint]
+) -> tuple[list[Change], list[Change]]:
+    """Split changes into (report now, hold back).
+
+    ``recent`` holds the fingerprints of the record's last checks, oldest first. A
+    change to a value seen among them is a flip back unless the last check saw it
+    too: then two checks in a row agree and the change is real.
+    """
+    report: list[Change] = []
+    held: list[Change] = []
+    for change in changes:
+        digest = now.get(change.field or "")
+        seen = digest is not None and any(
+            r.get(change.field or "") == digest for r in recent
+        )
+        confirmed = bool(recent) and recent[-1].get(change.field or "") == digest
+        (held if seen and not confirmed else report).append(change)
+    return report, held
+
+
+def restore(state: S, previous: S, held: Iterable[Change]) -> S:
+    """``state`` with the held fields put back to their previous values."""
+    attributes: Mapping[str, tuple[str, ...]] = (
+        _ACTION_ATTRIBUTES
+        if isinstance(state, ActionState)
+        else _ORGANIZATION_ATTRIBUTES
+    )
+    updates: dict[str, Any] = {}
+    for change in held:
+        for name in attributes.get(change.field or "", ()):
+            updates[name] = getattr(previous, name)
+    return replace(state, **updates) if updates else state

@@ -25,6 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -52,7 +53,19 @@ class SourceConfig(_Strict):
     interval_minutes: float = Field(default=60.0, gt=0)
     jitter_seconds: float = Field(default=60.0, ge=0)
     failures_before_alert: int = Field(default=1, ge=1)
+    # Change detection (see README, "Changes and what never fires"):
+    # the staleness lines [target, acceptable, stale] in days, overriding the plan's;
     stale_days: list[int] | None = None
+    # the plan's time zone for task due dates, when its pages do not name it;
+    timezone: str | None = None
+    # how many days before its due date an open task is "due soon";
+    due_soon_days: int = Field(default=30, ge=0, le=730)
+    # days between reminders of a condition that still holds, the last repeating;
+    reminder_days: list[int] = Field(default=[7, 30], max_length=10)
+    # how many recent checks, and hours, a record's values are remembered: a change
+    # back to one of them waits for a second check (A/B flips alert once).
+    flip_memory: int = Field(default=5, ge=0, le=100)
+    flip_hours: float = Field(default=6.0, ge=0, le=24 * 30)
 
     @field_validator("pages")
     @classmethod
@@ -62,6 +75,38 @@ class SourceConfig(_Strict):
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return pages
+
+    @field_validator("stale_days")
+    @classmethod
+    def _lines(cls, days: list[int] | None) -> list[int] | None:
+        if days is None:
+            return None
+        if len(days) != 3 or not 0 < days[0] <= days[1] <= days[2]:
+            raise ValueError(
+                "give three day counts [target, acceptable, stale], each > 0 and "
+                f"in increasing order (got {days})"
+            )
+        return days
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str | None) -> str | None:
+        if name is not None:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {name!r} (use an IANA name such as "
+                    "'Europe/Helsinki' or 'UTC')"
+                ) from None
+        return name
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _gaps(cls, days: list[int]) -> list[int]:
+        if any(day < 1 for day in days):
+            raise ValueError(f"reminder gaps must be at least 1 day (got {days})")
+        return days
 
 
 class TargetConfig(_Strict):

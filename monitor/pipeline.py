@@ -3,35 +3,54 @@
 The loop reads like a table of contents; each step is a small function. Failures of
 the watched site are outcomes, not exceptions: a failed fetch, an error page or an
 unknown layout never removes an action and never replaces the stored state.
+
+A check is compared with the stored state only when it was observed after the
+source's last check: recording the same observations again (re-importing an archive)
+is ``skipped`` and adds nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from monitor import deadlines, staleness
 from monitor.changes import (
     Change,
+    Fingerprint,
     changed_fields,
     diff_action,
     diff_organization,
+    fingerprint,
+    hold_flips,
     merge_pages,
+    restore,
 )
 from monitor.fetch import Fetcher, FetchOutcome, FetchResult
+from monitor.rules import ChangeRules
 from notifiers.render import render_check
 from notifiers.targets import Target
 from parsers.kausal import parse_page
-from parsers.records import Outcome, ParsedPage
-from storage import repo, snapshots
+from parsers.records import Outcome, ParsedPage, TimelinessLimits
+from storage import memory, repo, snapshots
 from storage.db import Database
 from storage.events import Event, EventKind
-from storage.models import ActionRecord, Check, OrganizationRecord, Source
+from storage.models import (
+    ActionRecord,
+    Check,
+    DeadlineEntry,
+    OrganizationRecord,
+    Source,
+)
 from storage.state import ActionState, OrganizationState
 
 logger = logging.getLogger(__name__)
@@ -42,6 +61,16 @@ LAYOUT_ANOMALIES = frozenset(
     {"layout_unrecognised", "table_missing", "count_mismatch", "layer_disagreement"}
 )
 REMOVAL_CONFIRMATIONS = 2
+# Events of the clock, not of the site: a check with only these is "unchanged".
+DEADLINE_KINDS = frozenset(
+    {
+        EventKind.BECAME_STALE,
+        EventKind.NO_LONGER_STALE,
+        EventKind.TASK_LATE,
+        EventKind.TASK_DUE_SOON,
+    }
+)
+NOT_FOUND_STATUSES = frozenset({404, 410})
 
 
 class CheckOutcome(enum.StrEnum):
@@ -50,6 +79,7 @@ class CheckOutcome(enum.StrEnum):
     CHANGED = "changed"
     FAILED = "failed"
     ANOMALY = "anomaly"
+    SKIPPED = "skipped"  # observed no later than the source's last check
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +106,7 @@ class PageObservation:
 
     @property
     def not_found(self) -> bool:
-        if self.status_code == 404:
+        if self.status_code in NOT_FOUND_STATUSES:
             return True
         return self.page is not None and self.page.outcome is Outcome.NOT_FOUND
 
@@ -98,7 +128,7 @@ class PageObservation:
 @dataclass(frozen=True, slots=True)
 class CheckReport:
     source: str
-    check_id: int
+    check_id: int | None  # None when the check was skipped
     outcome: CheckOutcome
     observed_at: datetime
     events: tuple[Event, ...]
@@ -135,7 +165,22 @@ def observe(
 def observe_saved(
     url: str, body: bytes, observed_at: datetime, status_code: int = 200
 ) -> PageObservation:
-    """An observation of a saved page (import, tests), as if fetched at observed_at."""
+    """An observation of a saved page (import, tests), as if fetched at observed_at.
+
+    A saved redirect or error answer is what a fetch would have made of it: a failed
+    fetch with no page (a redirect is never plan content), except not found, which
+    is parsed like any page.
+    """
+    failure = _saved_failure(status_code)
+    if failure is not None:
+        return PageObservation(
+            url=url,
+            fetched_at=observed_at,
+            fetch_outcome=failure.value,
+            status_code=status_code,
+            body=body or None,
+            error=f"HTTP {status_code}",
+        )
     page = parse_page(body, url, observed_at=observed_at)
     return PageObservation(
         url=url,
@@ -145,6 +190,14 @@ def observe_saved(
         body=body,
         page=page,
     )
+
+
+def _saved_failure(status_code: int) -> FetchOutcome | None:
+    if 300 <= status_code < 400:
+        return FetchOutcome.REDIRECT_ANOMALY
+    if status_code >= 400 and status_code not in NOT_FOUND_STATUSES:
+        return FetchOutcome.HTTP_ERROR
+    return None
 
 
 async def fetch_pages(fetcher: Fetcher, urls: Sequence[str]) -> list[PageObservation]:
@@ -162,22 +215,27 @@ def record_check(
     *,
     targets: Mapping[str, Target] | None = None,
     observed_at: datetime | None = None,
-    failures_before_alert: int = 1,
+    failures_before_alert: int | None = None,
+    rules: ChangeRules | None = None,
 ) -> CheckReport:
     """Store what one check saw, find the changes and queue one message per target."""
     started = time.monotonic()
+    rules = _rules(rules, failures_before_alert)
     seen_at = observed_at or min(
         (o.fetched_at for o in observations), default=datetime.now(UTC)
     )
     with db.sessions.begin() as session:
         source = repo.source(session, source_name, seen_at)
+        if source.last_check_at is not None and seen_at <= source.last_check_at:
+            return _skipped(source_name, seen_at, observations, source.last_check_at)
         check = _open_check(session, source, seen_at, len(observations))
         _store_snapshots(session, check, observations)
 
-        run = _Run(session, source, check, observations)
+        run = _Run(session, source, check, observations, rules)
         run.diff_records()
         run.confirm_removals()
-        run.source_health(failures_before_alert)
+        run.source_health(rules.failures_before_alert)
+        run.deadline_alerts()
 
         rows = repo.add_events(session, source, check, run.events)
         notifications = _queue(session, source, check, run.events, rows, targets or {})
@@ -205,6 +263,38 @@ def record_check(
         time.monotonic() - started,
     )
     return report
+
+
+def _rules(rules: ChangeRules | None, failures_before_alert: int | None) -> ChangeRules:
+    if rules is None:
+        rules = ChangeRules()
+    if failures_before_alert is not None:
+        rules = replace(rules, failures_before_alert=failures_before_alert)
+    return rules
+
+
+def _skipped(
+    source_name: str,
+    seen_at: datetime,
+    observations: Sequence[PageObservation],
+    last: datetime,
+) -> CheckReport:
+    logger.warning(
+        "check of %s observed at %s skipped: the source was last checked at %s",
+        source_name,
+        seen_at.isoformat(),
+        last.isoformat(),
+    )
+    return CheckReport(
+        source=source_name,
+        check_id=None,
+        outcome=CheckOutcome.SKIPPED,
+        observed_at=seen_at,
+        events=(),
+        pages=len(observations),
+        failed_pages=sum(1 for o in observations if o.failed),
+        notifications=0,
+    )
 
 
 def _open_check(
@@ -251,17 +341,25 @@ class _Run:
         source: Source,
         check: Check,
         observations: Sequence[PageObservation],
+        rules: ChangeRules,
     ) -> None:
         self.session = session
         self.source = source
         self.check = check
         self.observations = observations
+        self.rules = rules
         self.events: list[Event] = []
         usable = [o.page for o in observations if o.usable and o.page is not None]
         self.merged = merge_pages(usable)
         self.actions = repo.current_actions(session, source.id)
+        self.previous = {key: state for key, (_, state) in self.actions.items()}
+        self.previous_check_at = source.last_check_at
         self.organizations = repo.current_organizations(session, source.id)
-        self.baseline = not self.actions and not self.organizations
+        self.memory = memory.record_memory(session, source.id)
+        # The baseline is the first check whose pages all answered normally: until
+        # then, what is seen is stored without a word.
+        self.baseline = not memory.had_normal_check(session, source.id)
+        self.failed = any(o.failed for o in observations)
         self.complete = bool(usable) and all(
             o.usable or o.not_found for o in observations
         )
@@ -277,6 +375,7 @@ class _Run:
     def _action(self, action_id: str, observed: ActionState) -> None:
         record, previous = self.actions.get(action_id, (None, None))
         state = observed.carry_over(previous)
+        seen = self._remember("action", action_id, state)
         now = self.check.observed_at
         if record is None:
             record = ActionRecord(
@@ -305,8 +404,13 @@ class _Run:
                 field="action",
                 detail={"reappeared": True},
             )
+        changes: list[Change] = []
+        if previous is not None:
+            changes, held = hold_flips(diff_action(previous, state), *seen)
+            state = restore(state, previous, held)
+            self._log_held("action", action_id, held)
         record.identifier = state.identifier
-        changes = diff_action(previous, state) if previous else []
+        self.actions[action_id] = (record, state)
         for change in changes:
             self._emit_change(change, state)
         if changes or previous is None or _stored_differs(previous, state):
@@ -317,6 +421,7 @@ class _Run:
     def _organization(self, org_id: str, observed: OrganizationState) -> None:
         record, previous = self.organizations.get(org_id, (None, None))
         state = observed.carry_over(previous)
+        seen = self._remember("organization", org_id, state)
         now = self.check.observed_at
         if record is None:
             record = OrganizationRecord(
@@ -330,7 +435,11 @@ class _Run:
             repo.save_organization(self.session, record, state, self.check, None)
             return
         record.last_seen_at = now
-        changes = diff_organization(previous, state) if previous else []
+        changes: list[Change] = []
+        if previous is not None:
+            changes, held = hold_flips(diff_organization(previous, state), *seen)
+            state = restore(state, previous, held)
+            self._log_held("organization", org_id, held)
         for change in changes:
             self.events.append(
                 Event(
@@ -348,6 +457,40 @@ class _Run:
         if changes or previous is None or previous != state:
             repo.save_organization(
                 self.session, record, state, self.check, changed_fields(changes)
+            )
+
+    def _remember(
+        self, kind: str, platform_id: str, state: ActionState | OrganizationState
+    ) -> tuple[Fingerprint, list[Fingerprint]]:
+        """This check's field digests of a record, and those of its recent checks.
+
+        Recent means among the last ``flip_memory`` checks and within ``flip_hours``.
+        """
+        key = (kind, platform_id)
+        now = self.check.observed_at
+        fields = fingerprint(state)
+        keep = self.rules.flip_memory
+        since = now - timedelta(hours=self.rules.flip_hours)
+        recent = [
+            item
+            for item in memory.recent_checks(self.memory.get(key))[-keep:]
+            if keep and datetime.fromisoformat(item["at"]) >= since
+        ]
+        kept = [*recent, {"at": now.isoformat(), "fields": fields}][-keep:]
+        memory.remember(
+            self.session, self.memory, self.source.id, key, kept if keep else []
+        )
+        return fields, [item["fields"] for item in recent]
+
+    def _log_held(self, kind: str, platform_id: str, held: Sequence[Change]) -> None:
+        for change in held:
+            logger.info(
+                "%s %s of %s: %s went back to a value seen on a recent check; "
+                "held until the next check confirms it",
+                kind,
+                platform_id,
+                self.source.name,
+                change.field,
             )
 
     # -- removals -----------------------------------------------------------------
@@ -428,6 +571,146 @@ class _Run:
             source.anomaly_reported = False
             self._emit_source(EventKind.LAYOUT_RESTORED, {})
 
+    # -- deadlines ----------------------------------------------------------------
+
+    def deadline_alerts(self) -> None:
+        """Staleness crossings, late and due-soon tasks, and their reminders.
+
+        Skipped while pages fail: what is stored may be out of date, and an alert
+        about a task finished meanwhile would be a false one.
+        """
+        if self.failed:
+            return
+        now = self.check.observed_at
+        rules = self._deadline_rules(now)
+        states = {
+            action_id: state
+            for action_id, (record, state) in self.actions.items()
+            if record.removed_at is None and state is not None
+        }
+        assessment = deadlines.assess(states, now, rules)
+        rows = memory.ledger(self.session, self.source.id)
+        entries = [_entry(row) for row in rows.values()]
+        steps = deadlines.reconcile(
+            assessment, entries, now, rules.cadence, baseline=self.baseline
+        )
+        for step in steps:
+            self._apply(step, rows.get(step.subject), states)
+
+    def _deadline_rules(self, now: datetime) -> deadlines.DeadlineRules:
+        remembered = memory.plan_settings(self.session, self.source.id)
+        plan = self.merged.plan
+        plan_limits = plan.limits if plan else None
+        known = _limits(remembered.plan_limits) if remembered else None
+        limits = staleness.effective_limits(self.rules.limits, plan_limits, known)
+        zone_name = (
+            (plan.timezone if plan else None)
+            or self.rules.timezone
+            or (remembered.timezone if remembered else None)
+        )
+        memory.save_plan_settings(
+            self.session,
+            self.source.id,
+            limits=(limits.target, limits.acceptable, limits.stale),
+            limits_from=(
+                "config"
+                if self.rules.limits
+                else "plan"
+                if plan_limits or known
+                else "default"
+            ),
+            plan_limits=dataclasses.asdict(plan_limits) if plan_limits else None,
+            timezone=zone_name,
+            now=now,
+        )
+        return deadlines.DeadlineRules(
+            limits=limits,
+            timezone=_zone(zone_name),
+            due_soon_days=self.rules.due_soon_days,
+            cadence=self.rules.cadence,
+        )
+
+    def _apply(
+        self,
+        step: deadlines.Step,
+        row: DeadlineEntry | None,
+        states: Mapping[str, ActionState],
+    ) -> None:
+        now = self.check.observed_at
+        condition = step.condition
+        if step.index is None:
+            if row is not None:
+                memory.drop_entry(self.session, row)
+        elif row is None:
+            assert condition is not None
+            memory.open_entry(
+                self.session,
+                self.source.id,
+                kind=condition.kind.value,
+                subject=step.subject,
+                action_id=step.action_id,
+                started_at=condition.started_at,
+                alert_index=step.index,
+                now=now,
+                alerted=step.alert is not None,
+            )
+        else:
+            memory.advance_entry(row, step.index, now)
+        state = states.get(step.action_id) or self.previous.get(step.action_id)
+        if step.alert is None or state is None:
+            return
+        if step.alert in (EventKind.BECAME_STALE, EventKind.NO_LONGER_STALE):
+            before, after = self._ages(step.action_id, state)
+            detail = dict(condition.facts) if condition else {}
+            detail.pop("age_days", None)
+            field_name = "age_days"
+        else:
+            assert condition is not None
+            detail = dict(condition.facts)
+            before, after = None, detail.get("due_at")
+            field_name = "due_at"
+        if step.reminder:
+            detail["reminder"] = step.reminder
+        if step.alert is EventKind.NO_LONGER_STALE and self._fold_into_change(
+            step.action_id, {"before": before, "after": after, **detail}
+        ):
+            return
+        self._emit(
+            step.alert,
+            state,
+            field=field_name,
+            before=before,
+            after=after,
+            detail=detail,
+        )
+
+    def _fold_into_change(self, action_id: str, ages: dict[str, Any]) -> bool:
+        """One edit, one event: an update already reported carries the news.
+
+        An action is back under the stale line because its information was updated;
+        when this check reports that update (a field change, or ``updated``), the
+        event says ``no_longer_stale`` in its detail instead of a second event.
+        """
+        for index in range(len(self.events) - 1, -1, -1):
+            event = self.events[index]
+            if event.action_id == action_id and event.kind not in DEADLINE_KINDS:
+                detail = {**event.detail, "no_longer_stale": ages}
+                self.events[index] = replace(event, detail=detail)
+                return True
+        return False
+
+    def _ages(
+        self, action_id: str, state: ActionState
+    ) -> tuple[int | None, int | None]:
+        """The action's age in whole days at the previous check and now."""
+        now_age = staleness.age(state, self.check.observed_at)
+        previous = self.previous.get(action_id)
+        before = None
+        if previous is not None and self.previous_check_at is not None:
+            then = staleness.age(previous, self.previous_check_at)
+            before = int(then.days) if then else None
+        return before, int(now_age.days) if now_age else None
+
     def outcome(self) -> CheckOutcome:
         if self.observations and all(o.failed for o in self.observations):
             return CheckOutcome.FAILED
@@ -441,7 +724,8 @@ class _Run:
             return CheckOutcome.ANOMALY
         if self.baseline:
             return CheckOutcome.BASELINE
-        return CheckOutcome.CHANGED if self.events else CheckOutcome.UNCHANGED
+        changed = any(e.kind not in DEADLINE_KINDS for e in self.events)
+        return CheckOutcome.CHANGED if changed else CheckOutcome.UNCHANGED
 
     # -- events -------------------------------------------------------------------
 
@@ -533,3 +817,32 @@ def _stored_differs(old: ActionState, new: ActionState) -> bool:
             a.pop(volatile, None)
             b.pop(volatile, None)
     return a != b
+
+
+def _entry(row: DeadlineEntry) -> deadlines.Entry:
+    return deadlines.Entry(
+        kind=EventKind(row.kind),
+        subject=row.subject,
+        action_id=row.action_platform_id,
+        started_at=row.started_at,
+        alert_index=row.alert_index,
+    )
+
+
+def _limits(data: Mapping[str, Any] | None) -> TimelinessLimits | None:
+    if not data:
+        return None
+    return TimelinessLimits(
+        target=int(data["target"]),
+        acceptable=int(data["acceptable"]),
+        stale=int(data["stale"]),
+    )
+
+
+def _zone(name: str | None) -> tzinfo:
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.warning("unknown time zone %r: judging due dates in UTC", name)
+    return UTC

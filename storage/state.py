@@ -4,11 +4,16 @@ A state merges every page of a source that showed the record: the organization t
 the action list and the action's own page, in every language. Fields that no page of
 the check showed are carried over from the previous state, so a page that was not
 fetched never reads as a change. States are stored as JSON in version rows.
+
+Carrying over is done by meaning, not field by field: the three "information updated"
+fields are one value (an exact time, or the interval a relative string stands for);
+labels belong to the status or phase they name; task names belong to their task.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
 from typing import Any
 
 
@@ -29,6 +34,7 @@ class ActionState:
     names: dict[str, str] = field(default_factory=dict)
     status: str | None = None
     status_labels: dict[str, str] = field(default_factory=dict)
+    status_summary: str | None = None  # the platform's summary, e.g. COMPLETED
     phase: str | None = None
     phase_labels: dict[str, str] = field(default_factory=dict)
     tasks_total: int | None = None
@@ -71,12 +77,61 @@ class ActionState:
             return self
         updates: dict[str, Any] = {}
         for f in fields(self):
+            if f.name in _UPDATED:
+                continue
             mine, theirs = getattr(self, f.name), getattr(previous, f.name)
             if isinstance(mine, dict):
                 updates[f.name] = {**theirs, **mine}
             elif mine is None and theirs is not None:
                 updates[f.name] = theirs
+        # A label in a language this check did not see names the old value.
+        if _moved(self.status, previous.status):
+            updates["status_labels"] = dict(self.status_labels)
+        if _moved(self.phase, previous.phase):
+            updates["phase_labels"] = dict(self.phase_labels)
+        if self.tasks is not None and previous.tasks is not None:
+            updates["tasks"] = _keep_task_names(self.tasks, previous.tasks)
+        updates.update(_carry_updated(self, previous))
         return replace(self, **updates)
+
+
+_UPDATED = ("updated_exact", "updated_earliest", "updated_latest")
+
+
+def _moved(mine: str | None, theirs: str | None) -> bool:
+    return mine is not None and theirs is not None and mine != theirs
+
+
+def _keep_task_names(
+    mine: tuple[TaskState, ...], theirs: tuple[TaskState, ...]
+) -> tuple[TaskState, ...]:
+    """Organization tables show no task names: keep those an earlier page showed."""
+    known = {t.id: t.names for t in theirs}
+    return tuple(replace(t, names={**known.get(t.id, {}), **t.names}) for t in mine)
+
+
+def _carry_updated(mine: ActionState, theirs: ActionState) -> dict[str, Any]:
+    """The "information updated" value after this check, as one unit.
+
+    Nothing observed: keep the previous value. An interval that still contains the
+    previous exact time: keep the exact time (it is the same update, known better).
+    Otherwise what this check saw stands, so a move is never hidden by the old value.
+    """
+    seen = [getattr(mine, name) for name in _UPDATED]
+    if all(value is None for value in seen):
+        return {name: getattr(theirs, name) for name in _UPDATED}
+    exact = theirs.updated_exact
+    if mine.updated_exact is None and exact is not None and _within(exact, mine):
+        return {name: exact for name in _UPDATED}
+    return {}
+
+
+def _within(moment: str, interval: ActionState) -> bool:
+    earliest, latest = interval.updated_earliest, interval.updated_latest
+    if earliest is None or latest is None:
+        return False
+    value = datetime.fromisoformat(moment)
+    return datetime.fromisoformat(earliest) <= value <= datetime.fromisoformat(latest)
 
 
 @dataclass(frozen=True, slots=True)
