@@ -31,7 +31,7 @@ from monitor.cli import (
     out,
 )
 from monitor.config import load_config
-from monitor.pipeline import PageObservation, observe_saved, record_check
+from monitor.pipeline import observe_saved, record_check
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
 from storage import export as exporting
@@ -39,7 +39,7 @@ from storage import history, retention
 from storage.db import Database, upgrade_database
 from storage.events import Event, EventKind
 from storage.models import Source
-from storage.warc import group_crawls, looks_like_warc, read_warc
+from storage.warc import ArchivedPage, group_crawls, looks_like_warc, read_warc
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -498,29 +498,35 @@ def import_(
     ] = 30.0,
 ) -> None:
     """Load saved pages as if they had been fetched at their times."""
-    checks = (
-        _warc_checks(path, gap) if looks_like_warc(path) else _manifest_checks(path)
+    crawls = (
+        _warc_crawls(path, gap) if looks_like_warc(path) else _manifest_crawls(path)
     )
     database = _open(db)
     try:
-        _import(database, source, checks)
+        _import(database, source, crawls)
     finally:
         database.close()
 
 
 def _import(
-    database: Database,
-    source: str,
-    checks: Sequence[tuple[datetime, list[PageObservation]]],
+    database: Database, source: str, crawls: Sequence[list[ArchivedPage]]
 ) -> None:
     with database.reader() as session:
         last = session.scalar(select(Source.last_check_at).where(Source.name == source))
     skipped = 0
-    for observed_at, observations in checks:
+    for crawl in crawls:
+        observed_at = crawl[0].observed_at
         # History is appended in time order: versions must not start in the past.
         if last is not None and observed_at <= last:
             skipped += 1
             continue
+        observations = [
+            replace(
+                observe_saved(p.url, p.body, p.observed_at, p.status_code or 200),
+                headers=p.headers,
+            )
+            for p in crawl
+        ]
         report = record_check(database, source, observations, observed_at=observed_at)
         out.print(
             f"{observed_at.isoformat()}: {report.outcome}, {report.pages} pages, "
@@ -533,27 +539,16 @@ def _import(
         )
 
 
-def _warc_checks(
-    path: Path, gap: float
-) -> list[tuple[datetime, list[PageObservation]]]:
+def _warc_crawls(path: Path, gap: float) -> list[list[ArchivedPage]]:
     pages, report = read_warc(path)
     for reason, count in sorted(report.skipped.items()):
         out.print(f"{path}: skipped {count} {reason}", highlight=False)
-    checks = []
-    for crawl in group_crawls(pages, timedelta(minutes=gap)):
-        observations = [
-            replace(
-                observe_saved(p.url, p.body, p.observed_at, p.status_code or 200),
-                headers=p.headers,
-            )
-            for p in crawl
-        ]
-        checks.append((crawl[0].observed_at, observations))
-    return checks
+    return list(group_crawls(pages, timedelta(minutes=gap)))
 
 
-def _manifest_checks(path: Path) -> list[tuple[datetime, list[PageObservation]]]:
-    checks: dict[datetime, list[PageObservation]] = {}
+def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
+    """Manifest rows with the same observed_at are one check."""
+    checks: dict[datetime, list[ArchivedPage]] = {}
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
@@ -573,11 +568,11 @@ def _manifest_checks(path: Path) -> list[tuple[datetime, list[PageObservation]]]
                         f"{where}: cannot read {page}: {exc.strerror}"
                     ) from None
                 checks.setdefault(moment, []).append(
-                    observe_saved(row["url"], body, moment)
+                    ArchivedPage(row["url"], moment, 200, {}, body)
                 )
     except OSError as exc:
         raise PlanwatchError(f"cannot read manifest {path}: {exc.strerror}") from None
-    return sorted(checks.items(), key=lambda item: item[0])
+    return [checks[moment] for moment in sorted(checks)]
 
 
 # -- db --------------------------------------------------------------------------------

@@ -474,10 +474,10 @@ def _of_organization(session: Session, query: Any, wanted: ChangeFilter) -> list
         if row.organization_platform_id == org_id:
             chosen.append(event_from_row(row, name))
         elif row.action_platform_id is not None:
-            state = _state_at(
-                timelines.get((row.source_id, row.action_platform_id)), row
-            )
-            if state is not None and org_id in organizations_of(state):
+            versions = timelines.get((row.source_id, row.action_platform_id), [])
+            if any(
+                org_id in organizations_of(s) for s in _states_around(versions, row)
+            ):
                 chosen.append(event_from_row(row, name))
     return chosen
 
@@ -505,16 +505,21 @@ def _action_timelines(
     return timelines
 
 
-def _state_at(
-    versions: Sequence[ActionVersion] | None, event: EventRow
-) -> dict[str, Any] | None:
-    # The version in force when the event was seen; for a removal, the last one.
-    state = None
-    for version in versions or ():
-        if version.valid_from > event.observed_at:
-            break
-        state = version.state
-    return state
+def _states_around(
+    versions: Sequence[ActionVersion], event: EventRow
+) -> list[dict[str, Any]]:
+    """The action's states just before and just after the event.
+
+    Both count: an action that moves from one organization to another concerns
+    both of them.
+    """
+    before = after = None
+    for version in versions:
+        if version.valid_from < event.observed_at:
+            before = version.state
+        if version.valid_from <= event.observed_at:
+            after = version.state
+    return [s for s in (before, after) if s is not None]
 
 
 # -- sources ---------------------------------------------------------------------------

@@ -58,6 +58,8 @@ def read_warc(path: Path) -> tuple[list[ArchivedPage], WarcReport]:
     try:
         with path.open("rb") as handle:
             for number, record in enumerate(ArchiveIterator(handle), start=1):
+                if not record.rec_headers.get_header("WARC-Type"):
+                    raise PlanwatchError(f"{path}, record {number}: no WARC-Type")
                 reason = _skip_reason(record)
                 if reason is not None:
                     skipped[reason] = skipped.get(reason, 0) + 1

@@ -1,0 +1,191 @@
+"""``planwatch import`` reads WARC files: each HTML response is a page at its date."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from monitor.cli import app
+from parsers.errors import PlanwatchError
+from storage.db import open_database
+from storage.models import Check, Snapshot
+from storage.warc import ArchivedPage, group_crawls, read_warc
+from tests.history_series import SavedPage, saved_pages
+
+ROUNDS = ("r00", "r02")
+# Enough of the site to see r02's edits (a rename, a new action, status changes).
+PATHS = ("/en/actions", "/en/organizations/2", "/en/actions/2", "/en/actions/19")
+
+
+def _pages(round_name: str) -> list[SavedPage]:
+    return [p for p in saved_pages(round_name) if p.url.endswith(PATHS)]
+
+
+def _write(writer: WARCWriter, record: Any) -> None:
+    writer.write_record(record)
+    # warcio buffers each record in a temporary file it leaves open.
+    record.raw_stream.close()
+
+
+def _write_warc(path: Path, pages: list[SavedPage]) -> None:
+    """A WARC as a crawler writes it: requests, responses, an image, metadata."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        _write(writer, writer.create_warcinfo_record(path.name, {"software": "tests"}))
+        for page in pages:
+            date = page.observed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            _write(
+                writer,
+                writer.create_warc_record(
+                    page.url,
+                    "request",
+                    payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"),
+                    warc_headers_dict={"WARC-Date": date},
+                ),
+            )
+            http = StatusAndHeaders(
+                f"{page.status} OK", list(page.headers), protocol="HTTP/1.1"
+            )
+            _write(
+                writer,
+                writer.create_warc_record(
+                    page.url,
+                    "response",
+                    payload=io.BytesIO(page.body),
+                    http_headers=http,
+                    warc_headers_dict={"WARC-Date": date},
+                ),
+            )
+        logo = StatusAndHeaders(
+            "200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1"
+        )
+        _write(
+            writer,
+            writer.create_warc_record(
+                "http://demo.localhost:3000/logo.png",
+                "response",
+                payload=io.BytesIO(b"\x89PNG not really"),
+                http_headers=logo,
+            ),
+        )
+
+
+def _write_manifest(path: Path, pages: list[SavedPage]) -> None:
+    directory = path.parent / "pages"
+    directory.mkdir()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["url", "observed_at", "path"])
+        for number, page in enumerate(pages):
+            (directory / f"{number}.html").write_bytes(page.body)
+            # One check per round, at the round's first page (as WARC groups them).
+            writer.writerow(
+                [page.url, _round_start(page).isoformat(), f"pages/{number}.html"]
+            )
+
+
+def _round_start(page: SavedPage) -> datetime:
+    for name in ROUNDS:
+        pages = _pages(name)
+        if page in pages:
+            return min(p.observed_at for p in pages).replace(microsecond=0)
+    raise AssertionError(page)
+
+
+def _events(db_url: str) -> list[tuple[str, str | None, str | None]]:
+    result = CliRunner().invoke(app, ["changes", "--json", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    return sorted((line["kind"], line["action_id"], line["field"]) for line in lines)
+
+
+def test_a_warc_imports_like_the_same_pages_from_a_manifest(
+    db_url: str, tmp_path: Path
+) -> None:
+    pages = [p for name in ROUNDS for p in _pages(name)]
+    warc = tmp_path / "crawl.warc.gz"
+    _write_warc(warc, pages)
+    runner = CliRunner()
+
+    result = runner.invoke(
+        app, ["import", str(warc), "--source", "demo", "--db", db_url]
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "skipped 1 image/png responses" in result.output
+    assert "skipped 1 warcinfo records" in result.output
+    assert f"skipped {len(pages)} request records" in result.output
+
+    database = open_database(db_url)
+    with database.reader() as session:
+        checks = session.scalars(select(Check).order_by(Check.id)).all()
+        assert [c.observed_at for c in checks] == [
+            min(p.observed_at for p in _pages(name)).replace(microsecond=0)
+            for name in ROUNDS
+        ]
+        assert [c.outcome for c in checks] == ["baseline", "changed"]
+        assert [c.pages for c in checks] == [len(_pages(name)) for name in ROUNDS]
+        first = session.scalars(select(Snapshot).order_by(Snapshot.id)).first()
+        assert first is not None
+        assert first.fetched_at == pages[0].observed_at.replace(microsecond=0)
+        assert (first.headers or {}).get("content-type") == "text/html; charset=utf-8"
+    database.close()
+
+    manifest = tmp_path / "manifest.csv"
+    _write_manifest(manifest, pages)
+    other = str(tmp_path / "from-manifest.sqlite")
+    result = runner.invoke(
+        app, ["import", str(manifest), "--source", "demo", "--db", other]
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    warc_events = _events(db_url)
+    assert warc_events
+    assert warc_events == _events(other)
+    assert ("renamed", "2", "name") in warc_events
+
+    again = runner.invoke(
+        app, ["import", str(warc), "--source", "demo", "--db", db_url]
+    )
+    assert (
+        "skipped 2 checks observed at or before the source's last check" in again.output
+    )
+    assert _events(db_url) == warc_events, "re-importing adds nothing"
+
+
+def _page(url: str, minute: int) -> ArchivedPage:
+    moment = datetime(2026, 12, 3, 12, tzinfo=UTC) + timedelta(minutes=minute)
+    return ArchivedPage(url, moment, 200, {}, b"")
+
+
+def test_crawls_split_on_a_quiet_gap_or_a_page_seen_again() -> None:
+    pages = [
+        _page("a", 0),
+        _page("b", 2),
+        _page("c", 50),
+        _page("a", 51),
+        _page("a", 52),
+    ]
+    crawls = [
+        [p.url for p in crawl] for crawl in group_crawls(pages, timedelta(minutes=30))
+    ]
+    assert crawls == [["a", "b"], ["c", "a"], ["a"]]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"WARC/1.0\r\nthis is not a record\r\n\r\n", b"<html>a page, not a WARC</html>"],
+)
+def test_a_broken_warc_names_the_file(tmp_path: Path, content: bytes) -> None:
+    broken = tmp_path / "broken.warc"
+    broken.write_bytes(content)
+    with pytest.raises(PlanwatchError, match=r"broken\.warc"):
+        read_warc(broken)
