@@ -180,7 +180,10 @@ def test_hostile_names_run_nothing(
                 f"/sources/{source}/organizations/5",
                 f"/sources/{source}/actions/1",
             ):
+                tab.set_viewport_size(PHONE)
                 tab.goto(url + page_path)
+                width = tab.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], f"{page_path}: {width}px wide"
                 text = tab.locator("main").inner_text()
                 assert SCRIPT in text
                 assert tab.locator("main img, main script").count() == 0
