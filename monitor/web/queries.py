@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from monitor import staleness
 from notifiers.render import describe
 from storage import repo
 from storage.models import (
@@ -34,10 +35,7 @@ from storage.models import (
 )
 from storage.state import ActionState, OrganizationState
 
-STALE_DAYS = 180  # Kausal Watch's default `action_days_until_considered_stale`
-INACTIVE_SUMMARIES = frozenset(
-    {"COMPLETED", "CANCELLED", "MERGED", "OUT_OF_SCOPE", "POSTPONED"}
-)
+STALE_DAYS = staleness.DEFAULT_LIMITS.stale
 
 # Entry ids are derived from what an event is, not from a row id, so a feed reader
 # sees the same id for the same change even after the history is imported again.
@@ -506,7 +504,11 @@ def _action_view(
     stale_days: int,
 ) -> ActionView:
     state = ActionState.from_json(version.state)
-    days = _days_since_update(state, record.last_seen_at)
+    # Judged when planwatch last saw the action, with the staleness rules the
+    # checks use (finished and merged actions are never stale).
+    known = staleness.age(state, record.last_seen_at)
+    days = None if known is None else max(0, int(known.days))
+    limits = replace(staleness.DEFAULT_LIMITS, stale=stale_days)
     fallback = state.responsible_names
     return ActionView(
         source=source_name,
@@ -526,7 +528,7 @@ def _action_view(
         updated_earliest=state.updated_earliest,
         updated_latest=state.updated_latest,
         days_since_update=days,
-        stale=None if days is None or not _active(version.state) else days > stale_days,
+        stale=staleness.is_stale(state, record.last_seen_at, limits),
         stale_line=stale_days,
         organizations=tuple(names.ref(o, fallback) for o in state.organizations),
         responsible=tuple(
@@ -537,33 +539,6 @@ def _action_view(
         first_seen_at=record.first_seen_at,
         last_seen_at=record.last_seen_at,
         removed_at=record.removed_at,
-    )
-
-
-def _days_since_update(state: ActionState, seen_at: datetime) -> int | None:
-    # With only an interval ("3 months ago"), count from its latest end: an action
-    # is called stale only when it certainly is.
-    moment = state.updated_exact or state.updated_latest
-    if moment is None:
-        return None
-    try:
-        updated = datetime.fromisoformat(moment)
-    except ValueError:
-        return None
-    if updated.tzinfo is None:
-        return None
-    return max(0, (seen_at - updated).days)
-
-
-def _active(state: dict[str, Any]) -> bool:
-    # Finished or merged actions are not expected to be updated: their age is
-    # nobody's concern (the platform's own reminders skip them too).
-    if state.get("merged_with"):
-        return False
-    summary = str(state.get("status_summary") or "").upper()
-    return summary not in INACTIVE_SUMMARIES and state.get("status") not in (
-        "completed",
-        "cancelled",
     )
 
 
