@@ -199,7 +199,10 @@ def _answer(
 
 
 def _dump(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # A lone surrogate (from a page's escaped JSON) has no UTF-8 form: a "?" beats
+    # an error for the whole answer.
+    return text.encode("utf-8", "replace")
 
 
 def _link_header(data: dict[str, Any]) -> str:
