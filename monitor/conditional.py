@@ -158,7 +158,7 @@ class PageMemory:
         found = {url: k for url in urls if (k := self.get(url)) is not None}
         missing = [url for url in urls if url not in found]
         if missing:
-            with db.sessions() as session:
+            with db.readers() as session:
                 found.update(_stored(session, source, missing))
         return found
 
@@ -274,7 +274,7 @@ def _reuse(db: Database, url: str, known: Known | None) -> ParsedPage | None:
         return known.page
     if known.snapshot_id is None:
         return None
-    with db.sessions() as session:
+    with db.readers() as session:
         snapshot = session.get(Snapshot, known.snapshot_id)
         if snapshot is None or snapshot.blob_sha256 is None:
             return None

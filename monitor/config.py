@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -156,6 +157,22 @@ class Settings(_Strict):
     db: str | None = None
     user_agent: str = "planwatch/0.1"
     min_delay_seconds: float = Field(default=1.0, ge=0)
+    # Daily jobs (monitor.scheduling.register_daily) run at this local time of day
+    # in this time zone, once per local day whatever daylight saving time does.
+    timezone: str = "UTC"
+    daily_at: dt_time = dt_time(7, 0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {name!r} (use an IANA name such as "
+                "'Europe/Helsinki' or 'UTC')"
+            ) from None
+        return name
 
 
 class Config(_Strict):

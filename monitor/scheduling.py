@@ -304,7 +304,7 @@ class Claims:
                 raise
 
     def _claim_local(self, key: str, now: datetime, force: bool) -> Iterator[Claim]:
-        with self.db.sessions.begin() as session:
+        with self.db.readers() as session:
             row = session.get(ScheduledJob, key)
             if row is None:
                 raise KeyError(f"no schedule row {key!r}: call Claims.ensure first")

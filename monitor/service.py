@@ -20,12 +20,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor as Threads
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from datetime import time as time_of_day
 from types import FrameType
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -108,6 +106,7 @@ class Checker:
         self.targets = targets
         self.loop = loop
         self.memory = memory if memory is not None else PageMemory()
+        self._sqlite_writer = threading.Lock()
 
     def check(
         self,
@@ -133,15 +132,22 @@ class Checker:
         fetch_seconds = time.monotonic() - started
 
         observations, tally = conditional.observe_all(db, results, known, self.memory)
-        report = record_check(
-            db,
-            source.name,
-            observations,
-            targets=self.targets,
-            failures_before_alert=source.failures_before_alert,
-        )
-        conditional.save_validators(db, source.name, results)
+        with self._writing(db):
+            report = record_check(
+                db,
+                source.name,
+                observations,
+                targets=self.targets,
+                failures_before_alert=source.failures_before_alert,
+            )
+            conditional.save_validators(db, source.name, results)
         return SourceCheck(report, tally, fetch_seconds)
+
+    def _writing(self, db: Database) -> AbstractContextManager[object]:
+        # SQLite has one writer at a time. Its busy handler polls with sleeps and is
+        # not fair: checks of big sources writing from many threads at once can
+        # starve one past the busy timeout. They queue here instead.
+        return self._sqlite_writer if db.dialect == "sqlite" else nullcontext()
 
 
 def source_key(source: SourceConfig) -> str:
@@ -181,9 +187,9 @@ def check_sources(
         claims = Claims(db)
         with Threads(max_workers=max(1, min(PARALLEL_CHECKS, len(chosen)))) as pool:
             futures = [
-                pool.submit(_check_now, checker, claims, db, s, on_page) for s in chosen
+                pool.submit(check_now, checker, claims, db, s, on_page) for s in chosen
             ]
-            reports = [future.result() for future in futures]
+            reports = [future.result().report for future in futures]
         deliveries = _deliver_now(db, claims, targets)
     return reports, deliveries
 
@@ -197,13 +203,14 @@ def _maybe_acting(db: Database, command: str, lock: bool) -> Iterator[None]:
         yield
 
 
-def _check_now(
+def check_now(
     checker: Checker,
     claims: Claims,
     db: Database,
     source: SourceConfig,
-    on_page: PageCallback | None,
-) -> CheckReport:
+    on_page: PageCallback | None = None,
+) -> SourceCheck:
+    """Check ``source`` now, due or not; its next slot counts from now."""
     cadence = cadence_of(source)
     now = datetime.now(UTC)
     claims.ensure(source_key(source), now, now, now + cadence.interval)
@@ -214,7 +221,7 @@ def _check_now(
         slot = datetime.now(UTC)
         claim.reschedule(slot + cadence.interval, slot + cadence.interval)
     logger.info("%s: %s", source_key(source), done.summary())
-    return done.report
+    return done
 
 
 def _deliver_now(
@@ -317,11 +324,10 @@ class _Service:
         return Periodic("deliveries", Every(DELIVERY_INTERVAL), work)
 
     def _hook_jobs(self) -> list[Periodic]:
-        settings: Any = self.config.planwatch
-        zone = ZoneInfo(getattr(settings, "timezone", None) or "UTC")
-        at = getattr(settings, "daily_at", None) or time_of_day(7, 0)
+        settings = self.config.planwatch
+        zone = ZoneInfo(settings.timezone)
         return [
-            hook_job(entry, zone, at, self.config, dict(self.targets))
+            hook_job(entry, zone, settings.daily_at, self.config, dict(self.targets))
             for entry in registered_hooks()
         ]
 

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from monitor import scheduling
+from monitor.config import Config, Settings, parse_config
 from monitor.locks import DatabaseBusy, acting_on, sqlite_lock_path
 from monitor.scheduling import (
     Claim,
@@ -26,11 +27,17 @@ from monitor.scheduling import (
     DailyAt,
     DailyTrigger,
     Every,
+    HookRun,
     Periodic,
     PlanwatchScheduler,
     Timer,
     daily_moment,
+    hook_job,
+    register_daily,
+    registered_hooks,
+    unregister,
 )
+from parsers.errors import ConfigError
 from storage.db import Database, open_database
 from storage.models import ScheduledJob
 
@@ -326,6 +333,55 @@ def test_postgres_claim_commits_the_jobs_writes_with_the_slot(db_url: str) -> No
             assert row.slot == now + timedelta(hours=1)
     finally:
         db.close()
+
+
+def test_registered_daily_hook_runs_once_a_local_day_in_the_configured_zone(
+    db: Database,
+) -> None:
+    config = Config(
+        planwatch=Settings(timezone="Europe/Helsinki", daily_at=time(3, 30))
+    )
+    seen: list[HookRun] = []
+
+    def staleness(run: HookRun) -> str:
+        seen.append(run)
+        return "checked"
+
+    register_daily("test-staleness", staleness)
+    try:
+        (entry,) = [e for e in registered_hooks() if e.name == "test-staleness"]
+    finally:
+        unregister("test-staleness")
+    zone = ZoneInfo(config.planwatch.timezone)
+    clock = Clock(utc(2026, 10, 23, 12))
+    job = hook_job(entry, zone, config.planwatch.daily_at, config, {}, clock=clock)
+    scheduler = FakeScheduler()
+    timer = Timer(scheduler, Claims(db), clock=clock)  # type: ignore[arg-type]
+    timer.add(job)
+    while clock.now < utc(2026, 10, 27, 12):
+        if clock.now >= scheduler.aimed[job.key]:
+            scheduler.fire(job.key)
+        clock.now = min(scheduler.aimed[job.key], clock.now + timedelta(hours=1))
+
+    assert job.key == "daily:test-staleness"
+    assert [run.day for run in seen] == [
+        date(2026, 10, 24),
+        date(2026, 10, 25),  # the night the clocks go back: once
+        date(2026, 10, 26),
+        date(2026, 10, 27),
+    ]
+    assert [run.slot for run in seen] == [
+        utc(2026, 10, 24, 0, 30),
+        utc(2026, 10, 25, 0, 30),
+        utc(2026, 10, 26, 1, 30),
+        utc(2026, 10, 27, 1, 30),
+    ]
+    assert all(run.config is config for run in seen)
+
+
+def test_config_names_the_bad_time_zone() -> None:
+    with pytest.raises(ConfigError, match=r"planwatch.timezone = 'Europe/Helsingfors'"):
+        parse_config({"planwatch": {"timezone": "Europe/Helsingfors"}})
 
 
 # -- APScheduler, and a wall clock that jumps ---------------------------------------
