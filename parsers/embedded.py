@@ -13,12 +13,19 @@ Two carriers exist, both written by the server into inline scripts:
 
 Both formats are framework-internal and change between builds, so everything here is
 lenient: a row that does not decode is skipped, never fatal.
+
+Lookups are lazy and cached, because pages are large (a 300-row organization page
+carries half a megabyte of data) and a parse asks for several keys: a row is searched
+only when its text holds the key, an Apollo payload is decoded only when its text
+holds a key asked for, and ``$`` strings are resolved once, in place, only inside
+what a lookup returns.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,14 +41,62 @@ NOT_FOUND_MARKERS = ("NEXT_NOT_FOUND", "NEXT_HTTP_ERROR_FALLBACK;404")
 _JSON_START = frozenset('[{"-0123456789tfn')
 _TAG = re.compile(r"[A-Z]{1,2}")
 _JS_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\bundefined\b')
+# `undefined` where JSON allows a value; inside a string it would need a quote
+# before it, which this does not match.
+_JS_UNDEFINED = re.compile(r"(?<=[:,\[])undefined(?=[,}\]])")
 _REF = re.compile(r"\$([0-9a-f]+)((?::[^:]+)*)$")
+# A reference to another row ("$1a", "$1a:props:children"): needs the rows.
+_ROW_REF = re.compile(r'(?<!\\)"\$[0-9a-f]')
+# Escapes that need no other row, undone in the text before decoding:
+# "$undefined" is undefined, "$D<iso>" a date, "$$..." a string starting with "$".
+_TEXT_ESCAPES = re.compile(r'(?<!\\)"\$(undefined"|D|\$)')
+_NOW = re.compile(r'"now":"\$D([^"]+)"')
 
 
 class _Lazy:
     """A reference to a component or promise (``$L..``, ``$@..``): not data."""
 
+    def __repr__(self) -> str:
+        return "LAZY"
+
 
 LAZY = _Lazy()
+
+
+@dataclass(slots=True)
+class _Apollo:
+    text: str  # the object literal as written in the script
+    value: Any = None
+    decoded: bool = False
+
+    def get(self) -> Any:
+        if not self.decoded:
+            self.value = _decode_apollo(self.text)
+            self.decoded = True
+        return self.value
+
+
+class _Lookup:
+    """A search's results, found on demand and kept: ``next()`` walks no further."""
+
+    def __init__(self, search: Iterator[dict[str, Any]]) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.search: Iterator[dict[str, Any]] | None = search
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        index = 0
+        while True:
+            if index < len(self.items):
+                yield self.items[index]
+                index += 1
+                continue
+            if self.search is None:
+                return
+            found = next(self.search, None)
+            if found is None:
+                self.search = None
+                return
+            self.items.append(found)
 
 
 @dataclass(slots=True)
@@ -49,29 +104,89 @@ class EmbeddedData:
     """Decoded embedded data of one page."""
 
     rows: dict[str, Any] = field(default_factory=dict)
-    apollo: list[Any] = field(default_factory=list)
+    raw_rows: dict[str, str] = field(default_factory=dict)
+    linked: set[str] = field(default_factory=set)  # rows with references
     flight_text: str = ""
     chunks: int = 0
+    apollo_scripts: list[_Apollo] = field(default_factory=list)
+    _resolver: _Resolver | None = None
+    _found: dict[str, _Lookup] = field(default_factory=dict)
+
+    @property
+    def apollo(self) -> list[Any]:
+        """Every Apollo payload, decoded (those that do not decode are left out)."""
+        return [v for v in (a.get() for a in self.apollo_scripts) if v is not None]
 
     @property
     def empty(self) -> bool:
-        return not self.rows and not self.apollo
+        return not self.rows and not self.apollo_scripts
 
     @property
     def not_found(self) -> bool:
         return any(marker in self.flight_text for marker in NOT_FOUND_MARKERS)
 
-    def resolved_rows(self) -> Iterator[Any]:
-        resolver = _Resolver(self.rows)
-        for key in self.rows:
-            yield resolver.resolve_row(key)
+    @property
+    def resolver(self) -> _Resolver:
+        if self._resolver is None:
+            self._resolver = _Resolver(self.rows, self.linked)
+        return self._resolver
 
-    def find_props(self, key: str) -> Iterator[dict[str, Any]]:
-        """Every dict (flight props or Apollo results) that has ``key``."""
-        for root in self.resolved_rows():
-            yield from _dicts_with(root, key)
-        for root in self.apollo:
-            yield from _dicts_with(root, key)
+    def resolved_rows(self) -> Iterator[Any]:
+        for key in self.rows:
+            yield self.resolver.resolve_row(key)
+
+    def has(self, key: str) -> bool:
+        """Whether any carrier's text holds ``key`` as an object key (cheap)."""
+        needle = f'"{key}":'
+        return any(needle in text for text in self.raw_rows.values()) or any(
+            needle in a.text for a in self.apollo_scripts
+        )
+
+    def find_props(self, key: str, *, apollo: bool = True) -> Iterator[dict[str, Any]]:
+        """Every dict (flight props, then Apollo results) that has ``key``, resolved.
+
+        Shallow dicts come first, so ``next(find_props(k))`` is the outermost one.
+        """
+        cache_key = key if apollo else f"{key}\0flight"
+        found = self._found.get(cache_key)
+        if found is None:
+            found = self._found[cache_key] = _Lookup(self._search(key, apollo))
+        return iter(found)
+
+    def first_list(self, key: str) -> list[Any] | None:
+        """The first list under ``key``, decoding as little of the data as it can.
+
+        An Apollo payload (megabytes on a large plan's action list) is not decoded
+        whole when the value after the key reads as JSON on its own.
+        """
+        for props in self.find_props(key, apollo=False):
+            if isinstance(props[key], list):
+                return list(props[key])
+        needle = f'"{key}":'
+        for apollo in self.apollo_scripts:
+            at = apollo.text.find(needle)
+            while at >= 0 and not apollo.decoded:
+                value = _value_at(apollo.text, at + len(needle))
+                if isinstance(value, list):
+                    return value
+                at = apollo.text.find(needle, at + 1)
+        for props in self.find_props(key):
+            if isinstance(props[key], list):
+                return list(props[key])
+        return None
+
+    def _search(self, key: str, apollo: bool) -> Iterator[dict[str, Any]]:
+        needle = f'"{key}":'
+        seen: set[int] = set()
+        for row_id, text in self.raw_rows.items():
+            if needle in text and row_id in self.rows:
+                root = self.resolver.resolve_row(row_id)
+                yield from _dicts_with(root, key, seen)
+        if not apollo:
+            return
+        for script in self.apollo_scripts:
+            if needle in script.text:
+                yield from _dicts_with(script.get(), key, seen)
 
 
 def extract(tree: LexborHTMLParser) -> EmbeddedData:
@@ -85,11 +200,11 @@ def extract(tree: LexborHTMLParser) -> EmbeddedData:
                 parts.append(chunk)
                 data.chunks += 1
         elif text.startswith(APOLLO_PREFIX):
-            payload = _apollo_payload(text)
-            if payload is not None:
-                data.apollo.append(payload)
+            literal = _apollo_literal(text)
+            if literal is not None:
+                data.apollo_scripts.append(_Apollo(literal))
     data.flight_text = "".join(parts)
-    data.rows = parse_rows(data.flight_text)
+    data.rows, data.raw_rows, data.linked = _split_rows(data.flight_text)
     return data
 
 
@@ -109,29 +224,71 @@ def _flight_chunk(script: str) -> str | None:
     return None
 
 
-def _apollo_payload(script: str) -> Any:
+def _apollo_literal(script: str) -> str | None:
     start = script.find(".push(")
     if start < 0:
         return None
-    literal = script[start + len(".push(") :].rstrip().rstrip(";").removesuffix(")")
-    # A JS literal, not JSON: turn bare `undefined` (outside strings) into null.
-    as_json = _JS_TOKEN.sub(
-        lambda m: m.group(0) if m.group(0).startswith('"') else "null", literal
-    )
+    return script[start + len(".push(") :].rstrip().rstrip(";").removesuffix(")")
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _value_at(text: str, start: int) -> Any:
+    """The JSON value starting at ``text[start:]`` (after blanks), or None."""
+    while start < len(text) and text[start] in " \t\r\n":
+        start += 1
     try:
-        payload = json.loads(as_json)
+        return _DECODER.raw_decode(text, start)[0]
     except ValueError:
         return None
+
+
+def _decode_apollo(literal: str) -> Any:
+    payload = _js_literal(literal)
     # The 2024 transport wrapped the value in superjson's {"json": ..., "meta": ...}.
     if isinstance(payload, dict) and "json" in payload and "rehydrate" not in payload:
         return payload["json"]
     return payload
 
 
+def _js_literal(literal: str) -> Any:
+    """A JS object literal as JSON: strict JSON first, then with ``undefined``."""
+    try:
+        return json.loads(literal)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_JS_UNDEFINED.sub("null", literal))
+    except ValueError:
+        pass
+    # The slow, exact way: skip strings, turn every bare `undefined` into null.
+    as_json = _JS_TOKEN.sub(
+        lambda m: m.group(0) if m.group(0).startswith('"') else "null", literal
+    )
+    try:
+        return json.loads(as_json)
+    except ValueError:
+        return None
+
+
 def parse_rows(text: str) -> dict[str, Any]:
-    """Split a flight payload into its rows, decoding the JSON ones."""
+    """Split a flight payload into its rows, decoding the JSON ones (unresolved)."""
+    rows, _, linked = _split_rows(text)
+    resolver = _Resolver(rows, linked)
+    return {key: resolver.resolve_row(key) for key in rows}
+
+
+def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
+    """Rows, their payload texts, and the rows that refer to other rows.
+
+    Rows without references have their escapes undone in the text, so they need
+    no walk after decoding: the large data rows of a page usually have none.
+    """
     raw = text.encode("utf-8")
     rows: dict[str, Any] = {}
+    raw_rows: dict[str, str] = {}
+    linked: set[str] = set()
     pos, end = 0, len(raw)
     while pos < end:
         colon = raw.find(b":", pos)
@@ -156,10 +313,21 @@ def parse_rows(text: str) -> dict[str, Any]:
             newline = end
         payload = raw[pos:newline].decode("utf-8", "replace")
         pos = newline + 1
+        if '"$' in payload:
+            if _ROW_REF.search(payload):
+                linked.add(row_id)
+            else:
+                payload = _TEXT_ESCAPES.sub(_unescape, payload)
         value = _decode_row(payload)
         if value is not None:
             rows[row_id] = value
-    return rows
+            raw_rows[row_id] = payload
+    return rows, raw_rows, linked
+
+
+def _unescape(found: re.Match[str]) -> str:
+    kind = found.group(1)
+    return "null" if kind == 'undefined"' else ('"' if kind == "D" else '"$')
 
 
 def _decode_row(payload: str) -> Any:
@@ -181,10 +349,15 @@ def _loads(text: str) -> Any:
 
 
 class _Resolver:
-    """Resolves ``$`` strings against the rows, memoised and safe against cycles."""
+    """Resolves ``$`` strings against the rows, in place, once, safe against cycles.
 
-    def __init__(self, rows: dict[str, Any]) -> None:
+    Each row is resolved at most once; containers are rewritten in place (the rows
+    belong to this page's ``EmbeddedData``), so a second lookup costs nothing.
+    """
+
+    def __init__(self, rows: dict[str, Any], linked: set[str]) -> None:
         self.rows = rows
+        self.linked = linked
         self.done: dict[str, Any] = {}
         self.active: set[str] = set()
 
@@ -194,21 +367,39 @@ class _Resolver:
         if key in self.active or key not in self.rows:
             return None
         self.active.add(key)
-        value = self.resolve(self.rows[key])
+        value = self.rows[key]
+        if isinstance(value, str):
+            value = self._string(value)
+        elif isinstance(value, dict | list) and key in self.linked:
+            value = self._fill(value)
         self.active.discard(key)
         self.done[key] = value
         return value
 
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self._string(value) if value.startswith("$") else value
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self.resolve(item) for key, item in value.items()}
-        return value
+    def _fill(self, root: Any) -> Any:
+        """Replace every ``$`` string under ``root`` (iteratively: rows nest deep)."""
+        stack = [root]
+        push, pop = stack.append, stack.pop
+        string = self._string
+        while stack:
+            node = pop()
+            found: list[tuple[Any, str]] | None = None
+            items = node.items() if type(node) is dict else enumerate(node)
+            for slot, value in items:
+                kind = type(value)
+                if kind is str:
+                    if value[:1] == "$":
+                        found = found or []
+                        found.append((slot, value))
+                elif kind is dict or kind is list:
+                    push(value)
+            for slot, value in found or ():
+                node[slot] = string(value)
+        return root
 
     def _string(self, value: str) -> Any:
+        if not value.startswith("$"):
+            return value
         if value.startswith("$$"):
             return value[1:]
         if value.startswith("$D"):
@@ -233,19 +424,28 @@ class _Resolver:
         return target
 
 
-def _dicts_with(root: Any, key: str) -> Iterator[dict[str, Any]]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
+def _dicts_with(root: Any, key: str, seen: set[int]) -> Iterator[dict[str, Any]]:
+    """Dicts under ``root`` holding ``key``, breadth first, each at most once."""
+    queue: deque[Any] = deque([root])
+    visited: set[int] = set()
+    while queue:
+        node = queue.popleft()
         if isinstance(node, dict):
-            if key in node:
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            if key in node and id(node) not in seen:
+                seen.add(id(node))
                 yield node
-            stack.extend(node.values())
+            queue.extend(v for v in node.values() if isinstance(v, dict | list))
         elif isinstance(node, list):
-            stack.extend(node)
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            queue.extend(v for v in node if isinstance(v, dict | list))
 
 
 def render_time(data: EmbeddedData) -> str | None:
     """The ISO time the server rendered the page at (2024 builds only)."""
-    match = re.search(r'"now":"\$D([^"]+)"', data.flight_text)
+    match = _NOW.search(data.flight_text)
     return match.group(1) if match else None

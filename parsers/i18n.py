@@ -18,12 +18,14 @@ from datetime import date
 __all__ = [
     "CONTINUOUS_LABELS",
     "DATE_FORMATS",
+    "LAST_UPDATED_LABELS",
     "LOADING_TEXTS",
     "MERGED_LABELS",
     "NOT_FOUND_TEXTS",
     "UI_LOCALES",
     "absolute_date",
     "dayjs_locale",
+    "last_updated_date",
     "parse_responsible_count",
     "parse_task_label",
 ]
@@ -166,6 +168,61 @@ LOADING: dict[str, tuple[str, ...]] = {
 }
 
 
+# action-last-updated: the line under an action page's responsible parties.
+LAST_UPDATED: dict[str, tuple[str, ...]] = {
+    "en": ("Information updated",),
+    "da": ("Oplysninger opdateret",),
+    "de": ("Letzte Aktualisierung",),
+    "el": ("Ενημερωμένες πληροφορίες",),
+    "es": ("Información actualizada",),
+    "fi": ("Tietoja päivitetty",),
+    "lv": ("Atjaunināta informācija",),
+    "pt-BR": ("Informações atualizadas",),
+    "sv": ("Information uppdaterad",),
+}
+
+# Words of pages that are not plan content: error pages, login walls, maintenance
+# notices (Next.js's own texts, common proxies' and the UI's languages').
+ERROR_TEXTS: tuple[str, ...] = (
+    "application error",
+    "internal server error",
+    "bad gateway",
+    "gateway time-out",
+    "gateway timeout",
+    "service unavailable",
+    "server error",
+    "an error occurred",
+    "something went wrong",
+    "palvelinvirhe",
+    "virhe",
+    "serverfehler",
+)
+LOGIN_TEXTS: tuple[str, ...] = (
+    "log in",
+    "login",
+    "sign in",
+    "kirjaudu",
+    "logga in",
+    "anmelden",
+    "iniciar sesión",
+    "unauthorized",
+    "forbidden",
+    "access denied",
+    "password",
+    "salasana",
+)
+MAINTENANCE_TEXTS: tuple[str, ...] = (
+    "maintenance",
+    "huoltokatko",
+    "huolto",
+    "underhåll",
+    "wartung",
+    "mantenimiento",
+    "temporarily unavailable",
+    "back soon",
+)
+
+
 def _all(table: dict[str, tuple[str, ...]]) -> frozenset[str]:
     return frozenset(text for texts in table.values() for text in texts)
 
@@ -174,6 +231,7 @@ MERGED_LABELS: frozenset[str] = _all(MERGED)
 CONTINUOUS_LABELS: frozenset[str] = _all(CONTINUOUS)
 NOT_FOUND_TEXTS: frozenset[str] = _all(NOT_FOUND)
 LOADING_TEXTS: frozenset[str] = _all(LOADING)
+LAST_UPDATED_LABELS: frozenset[str] = _all(LAST_UPDATED)
 
 
 def normalise(text: str) -> str:
@@ -204,6 +262,7 @@ def _to_int(digits: str) -> int:
 _RESPONSIBLE = _compile(RESPONSIBLE_IN_ACTIONS)
 _TASK_COUNT = _compile({"": tuple(f"{{n}} {word}" for word in _all(TASK_COUNT_WORDS))})
 _NO_TASKS = frozenset(normalise(text) for text in _all(NO_TASKS))
+_TASK_WORDS = frozenset(normalise(word) for word in _all(TASK_COUNT_WORDS))
 
 
 def parse_responsible_count(heading: str) -> int | None:
@@ -221,6 +280,9 @@ def parse_task_label(text: str) -> int | None:
     folded = normalise(text)
     if folded in _NO_TASKS:
         return 0
+    number, _, word = folded.partition(" ")
+    if number.isdigit() and word in _TASK_WORDS:
+        return int(number)
     for pattern in _TASK_COUNT:
         found = pattern.fullmatch(folded)
         if found:
@@ -302,4 +364,24 @@ def absolute_date(text: str, lang: str | None = None) -> date | None:
         return _date(year, first, second)
     if fmt.startswith("DD/"):
         return _date(year, second, first)
+    return None
+
+
+_UPDATED_LINE = tuple(
+    re.compile(re.escape(normalise(label)) + r"\s*:?\s+(\S+)$")
+    for label in sorted(LAST_UPDATED_LABELS)
+)
+
+
+def last_updated_date(text: str, lang: str | None = None) -> date | None:
+    """The date of an "Information updated 12/03/2026" line, or None.
+
+    None also when the line is not one (any locale's label, then a dayjs "L" date)
+    or when the date's order cannot be told (see ``absolute_date``).
+    """
+    folded = normalise(text)
+    for pattern in _UPDATED_LINE:
+        found = pattern.fullmatch(folded)
+        if found:
+            return absolute_date(found.group(1), lang)
     return None

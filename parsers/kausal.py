@@ -5,23 +5,32 @@ Each page carries two layers: the rendered markup and the embedded data (see
 the fallback when the embedded data is missing or unreadable, and a cross-check when
 both are there. A page neither layer explains is reported as what it is, never as an
 empty list of actions.
+
+Page kinds: an organization's page (its heading "Responsible in N actions" and its
+action table), the action list (cards, or the dashboard's table), an action's own
+page; and the pages that are none of these: not found, and whatever else a site can
+answer with (an error page, a login wall, a maintenance notice, a loading shell, an
+empty table, a layout we do not know).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
-from parsers import embedded, i18n, reltime
+from parsers import data as d
+from parsers import embedded, i18n, markup, reltime
 from parsers.records import (
+    ID_FROM_IDENTIFIER,
     Action,
     Anomaly,
+    IndicatorRef,
     Layer,
     Organization,
     Outcome,
@@ -33,17 +42,15 @@ from parsers.records import (
     Status,
     Task,
     TaskCounts,
-    TimelinessLimits,
     TimeRange,
 )
 from parsers.text import clean
 
-_CELL_ID = re.compile(r"^row-(\d+)-(\d+)$")
-_WIDTH = re.compile(r"width:\s*([\d.]+)%")
-_ACTION_HREF = re.compile(r"/actions/([^/?#]+)/?$")
 _PAGE_PATH = re.compile(r"/(organizations|actions)(?:/([^/?#]+))?/?$")
-_OPEN_TASK_STATES = frozenset({"NOT_STARTED", "IN_PROGRESS"})
-_COUNTED_TASK_STATES = frozenset({"NOT_STARTED", "IN_PROGRESS", "COMPLETED"})
+# A date shown on a page is a day somewhere: from UTC+14 to UTC-12.
+_EARLIEST_ZONE = timedelta(hours=14)
+_LATEST_ZONE = timedelta(hours=12)
+_KAUSAL_MARKERS = ("self.__next_f", "symbol-icon-", 'data-testid="root-layout"')
 
 
 def parse_page(
@@ -61,10 +68,11 @@ def parse_page(
     """
     tree = LexborHTMLParser(body)
     data = embedded.extract(tree)
-    render_time = _iso(embedded.render_time(data))
-    seen = observed_at or render_time or _http_date(date_header) or datetime.now(UTC)
-    page = _Page(tree, data, url, seen, render_time)
-    return page.parse()
+    render_time = d.iso(embedded.render_time(data))
+    seen = observed_at or render_time or d.http_date(date_header) or datetime.now(UTC)
+    start = body[:64]
+    start = start.decode("utf-8", "replace") if isinstance(start, bytes) else start
+    return _Page(tree, data, url, seen, render_time, start.lstrip()).parse()
 
 
 class _Page:
@@ -75,7 +83,9 @@ class _Page:
         url: str,
         observed_at: datetime,
         render_time: datetime | None,
+        start: str = "",
     ) -> None:
+        self.start = start  # the body's first characters: is it HTML at all?
         self.tree = tree
         self.data = data
         self.url = url
@@ -84,37 +94,39 @@ class _Page:
         root = tree.css_first("html")
         self.language = (root.attributes.get("lang") if root else None) or None
         self.prefix = _site_prefix(url)
+        self.section, self.path_id = _path(url)
+        self.filtered = bool(
+            set(parse_qs(urlsplit(url).query)) - {"view"}
+        )  # a filtered list shows only part of the actions its data holds
+        self._test_ids: frozenset[str] | None = None
 
     def parse(self) -> ParsedPage:
-        if self.data.not_found or self._html_not_found():
-            return self._result(PageKind.NOT_FOUND, Outcome.NOT_FOUND, None, ())
+        if self.data.not_found:
+            return self._not_found("the embedded data says not found")
 
-        org_props = next(self.data.find_props("planFromOrgQuery"), None)
+        org_props = next(self.data.find_props("planFromOrgQuery", apollo=False), None)
         if org_props is not None:
             return self._organization(org_props)
         action_props = self._action_props()
         if action_props is not None:
             return self._action_page(action_props)
-        plan_actions = next(self.data.find_props("planActions"), None)
-        if plan_actions is not None and isinstance(plan_actions["planActions"], list):
-            return self._action_list(plan_actions["planActions"])
+        plan_actions = self._plan_actions()
+        if plan_actions is not None:
+            return self._action_list(plan_actions)
 
-        rows = self._table_rows()
-        if rows:
-            return self._organization_from_html(rows)
-        return self._unrecognised()
+        return self._from_markup()
 
     # -- organization pages ---------------------------------------------------------
 
     def _organization(self, props: dict[str, Any]) -> ParsedPage:
-        org = props.get("org") or {}
+        org = props.get("org")
+        org = org if isinstance(org, dict) else {}
         plan = props.get("planFromOrgQuery") or {}
-        raw_actions = [a for a in plan.get("actions") or [] if isinstance(a, dict)]
-        actions = tuple(self._action(a) for a in raw_actions)
-        heading = self._heading_count()
-        rows = self._table_rows()
+        actions = d.actions(plan.get("actions") or [], self.observed_at, self.url_for)
+        heading = markup.heading_count(self.tree)
+        rows = markup.row_tasks(self.tree)
 
-        anomalies = list(self._cross_check(actions, rows))
+        anomalies = list(self._cross_check_rows(actions, rows))
         if heading is not None and heading != len(actions):
             anomalies.append(
                 Anomaly(
@@ -130,12 +142,8 @@ class _Page:
                     f"heading says {heading} actions but the action table has no rows",
                 )
             )
-
-        organization = Organization(
-            id=_str(org.get("id")),
-            name=clean(org.get("name")),
-            action_count=heading if heading is not None else len(actions),
-            parent_id=_str((org.get("parent") or {}).get("id")),
+        organization = d.organization(
+            org, heading if heading is not None else len(actions)
         )
         return self._result(
             PageKind.ORGANIZATION,
@@ -146,26 +154,27 @@ class _Page:
             layer=Layer.EMBEDDED,
         )
 
-    def _organization_from_html(self, rows: dict[str, _HtmlRow]) -> ParsedPage:
-        actions = tuple(row.to_action(self) for row in rows.values())
-        heading = self._heading_count()
-        anomalies = [
-            Anomaly("embedded_missing", "no readable embedded data; used HTML")
-        ]
-        if heading is not None and heading != len(actions):
-            anomalies.append(
-                Anomaly(
-                    "count_mismatch",
-                    f"heading says {heading} actions, "
-                    f"the table has {len(actions)} rows",
-                )
-            )
-        h1 = self.tree.css_first("h1")
+    def _organization_from_markup(self) -> ParsedPage | None:
+        rows = markup.table_rows(self.tree)
+        heading = markup.heading_count(self.tree)
+        if not rows and heading is None:
+            return None
+        name, parent = markup.organization_header(self.tree)
         organization = Organization(
-            id=self._path_id("organizations"),
-            name=clean(h1.text()) if h1 else None,
+            id=self.path_id if self.section == "organizations" else None,
+            name=name,
             action_count=heading,
+            parent_id=parent,
         )
+        if not rows and heading:
+            return self._unrecognised(
+                "empty_table",
+                f"heading says {heading} actions above an empty action table, "
+                "and no embedded data",
+            )
+        actions = tuple(self._row_action(row) for row in rows.values())
+        anomalies = [self._embedded_missing()]
+        anomalies += self._table_counts(len(actions), heading, "heading says")
         return self._result(
             PageKind.ORGANIZATION,
             Outcome.OK,
@@ -175,91 +184,249 @@ class _Page:
             layer=Layer.HTML,
         )
 
-    def _heading_count(self) -> int | None:
-        for node in self.tree.css("h2, h3"):
-            count = i18n.parse_responsible_count(clean(node.text()) or "")
-            if count is not None:
-                return count
-        return None
+    def _table_counts(
+        self, found: int, expected: int | None, source: str
+    ) -> list[Anomaly]:
+        anomalies = []
+        if expected is not None and expected != found:
+            anomalies.append(
+                Anomaly(
+                    "count_mismatch",
+                    f"{source} {expected} actions, the table has {found} rows",
+                )
+            )
+        declared = markup.declared_rows(self.tree)
+        if declared is not None and declared != found:
+            anomalies.append(
+                Anomaly(
+                    "count_mismatch",
+                    f"the table declares {declared} rows and holds {found}: truncated",
+                )
+            )
+        return anomalies
 
-    # -- action pages and lists -----------------------------------------------------
+    # -- action pages ---------------------------------------------------------------
 
     def _action_props(self) -> dict[str, Any] | None:
-        for props in self.data.find_props("action"):
+        for props in self.data.find_props("action", apollo=False):
             value = props.get("action")
             if isinstance(value, dict) and value.get("__typename") == "Action":
                 return value
         return None
 
     def _action_page(self, raw: dict[str, Any]) -> ParsedPage:
-        action = self._action(raw)
+        action = d.action(raw, self.observed_at, self.url_for)
+        anomalies = []
+        shown = markup.action_page(self.tree, action.identifier)
+        if shown.name is not None and action.task_list is not None:
+            visible = sum(1 for t in action.task_list if t.state != "CANCELLED")
+            if shown.tasks and len(shown.tasks) != visible:
+                anomalies.append(
+                    Anomaly(
+                        "layer_disagreement",
+                        f"action {action.id}: the page lists {len(shown.tasks)} "
+                        f"tasks, embedded data {visible}",
+                    )
+                )
         return self._result(
-            PageKind.ACTION, Outcome.OK, None, (action,), layer=Layer.EMBEDDED
+            PageKind.ACTION, Outcome.OK, None, (action,), anomalies, Layer.EMBEDDED
         )
+
+    def _action_from_markup(self) -> ParsedPage | None:
+        url_identifier = self.path_id if self.section == "actions" else None
+        shown = markup.action_page(self.tree, url_identifier)
+        if shown.name is None or not (
+            shown.status_label or shown.phase_label or shown.tasks or shown.parties
+        ):
+            return None
+        lang = self.language
+        tasks = tuple(_markup_task(t, lang) for t in shown.tasks)
+        updated = i18n.last_updated_date(shown.updated_text or "", lang)
+        phase_label, status_label = shown.phase_label, shown.status_label
+        start = end = None
+        if shown.schedule is not None:
+            start = i18n.absolute_date(shown.schedule[0], lang)
+            end = i18n.absolute_date(shown.schedule[1] or "", lang)
+        identifier = shown.identifier or url_identifier
+        action = Action(
+            id=ID_FROM_IDENTIFIER + (identifier or ""),
+            identifier=identifier,
+            name=shown.name,
+            url=self.url_for(identifier),
+            status=_markup_status(status_label),
+            phase=Phase(None, phase_label) if phase_label else None,
+            tasks=_counts_from_tasks(tasks, self.observed_at),
+            updated_at=_day_range(updated) if updated else None,
+            completion=shown.completion,
+            task_list=tasks,
+            responsible_parties=tuple(
+                ResponsibleParty(p.organization_id, p.name, p.role)
+                for p in shown.parties
+            ),
+            status_summary=_markup_summary(status_label),
+            start_date=start,
+            end_date=end,
+            layer=Layer.HTML,
+            related_indicators=tuple(
+                IndicatorRef(ident, name) for ident, name in shown.indicators
+            ),
+            primary_org_id=shown.primary_org_id,
+        )
+        return self._result(
+            PageKind.ACTION,
+            Outcome.OK,
+            None,
+            (action,),
+            [self._embedded_missing(ids=False)],
+            Layer.HTML,
+        )
+
+    # -- action lists ---------------------------------------------------------------
+
+    def _plan_actions(self) -> list[Any] | None:
+        return self.data.first_list("planActions")
 
     def _action_list(self, raw_actions: list[Any]) -> ParsedPage:
-        actions = tuple(self._action(a) for a in raw_actions if isinstance(a, dict))
-        return self._result(
-            PageKind.ACTION_LIST, Outcome.OK, None, actions, layer=Layer.EMBEDDED
-        )
-
-    def _action(self, raw: dict[str, Any]) -> Action:
-        identifier = _str(raw.get("identifier"))
-        tasks = [t for t in raw.get("tasks") or [] if isinstance(t, dict)]
-        has_tasks = "tasks" in raw and raw["tasks"] is not None
-        updated = _iso(raw.get("updatedAt"))
-        return Action(
-            id=str(raw["id"]),
-            identifier=identifier,
-            name=clean(raw.get("name")),
-            url=self.action_url(identifier),
-            status=_status(raw.get("status")),
-            phase=_phase(raw.get("implementationPhase")),
-            tasks=self._task_counts(tasks) if has_tasks else None,
-            updated_at=TimeRange.at(updated) if updated else None,
-            completion=_int(raw.get("completion")),
-            task_list=tuple(_task(t) for t in tasks) if has_tasks else None,
-            responsible_parties=_parties(raw.get("responsibleParties")),
-            status_summary=_str((raw.get("statusSummary") or {}).get("identifier")),
-            merged_with=_str((raw.get("mergedWith") or {}).get("id")),
-            start_date=_date(raw.get("startDate")),
-            end_date=_date(raw.get("endDate")),
-            layer=Layer.EMBEDDED,
-        )
-
-    def _task_counts(self, tasks: list[dict[str, Any]]) -> TaskCounts:
-        # The platform's own rule: cancelled tasks do not count; an open task is late
-        # when its due date (a date-only value, read as UTC midnight) is before now.
-        counted = [t for t in tasks if t.get("state") in _COUNTED_TASK_STATES]
-        completed = sum(1 for t in counted if t.get("state") == "COMPLETED")
-        late = 0
-        for task in counted:
-            due = _date(task.get("dueAt"))
-            if task.get("state") in _OPEN_TASK_STATES and due is not None:
-                late += datetime(due.year, due.month, due.day, tzinfo=UTC) < (
-                    self.observed_at
+        actions = d.actions(raw_actions, self.observed_at, self.url_for)
+        anomalies: list[Anomaly] = []
+        declared = markup.declared_rows(self.tree)
+        rows = markup.row_tasks(self.tree)
+        if declared and not rows:
+            anomalies.append(
+                Anomaly(
+                    "table_missing",
+                    f"the action table declares {declared} rows but shows none",
                 )
-        return TaskCounts(
-            total=len(counted),
-            completed=completed,
-            late=late,
-            on_time=len(counted) - completed - late,
+            )
+        if not self.filtered:
+            anomalies += self._cross_check_rows(actions, rows)
+            if not rows:
+                targets = markup.card_targets(self.tree)
+                anomalies += self._cross_check_cards(actions, targets)
+        return self._result(
+            PageKind.ACTION_LIST, Outcome.OK, None, actions, anomalies, Layer.EMBEDDED
         )
 
-    # -- the rendered table ---------------------------------------------------------
+    def _action_list_from_markup(self) -> ParsedPage | None:
+        rows = markup.table_rows(self.tree)
+        if rows:
+            actions = tuple(self._row_action(row) for row in rows.values())
+            anomalies = [self._embedded_missing()]
+            if not self.filtered:
+                anomalies += self._table_counts(len(actions), None, "")
+        else:
+            cards = markup.cards(self.tree)
+            declared = markup.declared_rows(self.tree)
+            if not cards and declared:
+                return self._unrecognised(
+                    "empty_table",
+                    f"the action table declares {declared} rows but shows none, "
+                    "and no embedded data",
+                )
+            if not cards:
+                return None
+            actions = tuple(self._card_action(card) for card in cards)
+            anomalies = [self._embedded_missing(ids=False)]
+        return self._result(
+            PageKind.ACTION_LIST, Outcome.OK, None, actions, anomalies, Layer.HTML
+        )
 
-    def _table_rows(self) -> dict[str, _HtmlRow]:
-        rows: dict[str, _HtmlRow] = {}
-        for cell in self.tree.css("td[id^='row-'], th[id^='row-']"):
-            match = _CELL_ID.match(cell.attributes.get("id") or "")
-            if match is None:
-                continue
-            row = rows.setdefault(match.group(1), _HtmlRow(match.group(1)))
-            row.add(cell)
-        return rows
+    # -- the markup alone -----------------------------------------------------------
 
-    def _cross_check(
-        self, actions: Iterable[Action], rows: Mapping[str, _HtmlRow]
+    def _from_markup(self) -> ParsedPage:
+        if self._markup_not_found():
+            return self._not_found("the page says not found")
+        readers = {
+            PageKind.ORGANIZATION: self._organization_from_markup,
+            PageKind.ACTION: self._action_from_markup,
+            PageKind.ACTION_LIST: self._action_list_from_markup,
+        }
+        expected = self._expected_kind()
+        order = [expected] if expected else []
+        order += [kind for kind in readers if kind not in order]
+        for kind in order:
+            page = readers[kind]()
+            if page is not None:
+                return page
+        return self._unknown()
+
+    def _expected_kind(self) -> PageKind | None:
+        ids = self.test_ids
+        if "organization-page" in ids or self.section == "organizations":
+            return PageKind.ORGANIZATION
+        if "action-page" in ids or (self.section == "actions" and self.path_id):
+            return PageKind.ACTION
+        if "actions-list-page" in ids or self.section == "actions":
+            return PageKind.ACTION_LIST
+        return None
+
+    @property
+    def test_ids(self) -> frozenset[str]:
+        if self._test_ids is None:
+            self._test_ids = markup.test_ids(self.tree)
+        return self._test_ids
+
+    def _row_action(self, row: markup.Row) -> Action:
+        identifier = row.identifier or row.id_text
+        merged_into = None
+        if _markup_summary(row.status_label) == "MERGED":
+            # A merged action's row links to the action it was merged into.
+            identifier, merged_into = row.id_text, row.identifier
+        updated = (
+            reltime.parse_relative(row.updated_text, self.observed_at)
+            if row.updated_text
+            else None
+        )
+        counts = None
+        if row.task_total is not None:
+            counts = TaskCounts(
+                row.task_total, *markup.split_counts(row.task_total, row.task_widths)
+            )
+        return Action(
+            id=row.action_id,
+            identifier=identifier,
+            name=row.name,
+            url=self.url_for(identifier),
+            status=_markup_status(row.status_label),
+            phase=Phase(None, row.phase_label) if row.phase_label else None,
+            tasks=counts,
+            updated_at=updated,
+            completion=None,
+            status_summary=_markup_summary(row.status_label),
+            layer=Layer.HTML,
+            merged_with_identifier=merged_into,
+        )
+
+    def _card_action(self, card: markup.Card) -> Action:
+        phase_label, status_label = markup.card_status(card.status_line)
+        return Action(
+            id=ID_FROM_IDENTIFIER + card.identifier,
+            identifier=card.identifier,
+            name=card.name,
+            url=self.url_for(card.identifier),
+            status=_markup_status(status_label),
+            phase=Phase(None, phase_label) if phase_label else None,
+            tasks=None,
+            updated_at=None,
+            completion=None,
+            status_summary=_markup_summary(status_label),
+            layer=Layer.HTML,
+            merged_with_identifier=card.merged_into,
+        )
+
+    def _embedded_missing(self, ids: bool = True) -> Anomaly:
+        if ids:
+            return Anomaly("embedded_missing", "no readable embedded data; used HTML")
+        return Anomaly(
+            "ids_missing",
+            "no readable embedded data; used HTML, which shows no platform ids: "
+            f"actions are keyed by identifier ({ID_FROM_IDENTIFIER}<identifier>)",
+        )
+
+    # -- cross-checks ---------------------------------------------------------------
+
+    def _cross_check_rows(
+        self, actions: Iterable[Action], rows: Mapping[str, int | None]
     ) -> Iterable[Anomaly]:
         if not rows:
             return
@@ -272,11 +439,10 @@ class _Page:
                 f"table rows and embedded data differ: missing rows {missing}, "
                 f"rows without data {extra}",
             )
-        for action_id, row in rows.items():
+        for action_id, table_total in rows.items():
             action = by_id.get(action_id)
             if action is None:
                 continue
-            table_total = row.task_total
             data_total = action.tasks.total if action.tasks else None
             if None not in (table_total, data_total) and table_total != data_total:
                 yield Anomaly(
@@ -285,72 +451,96 @@ class _Page:
                     f"embedded data {data_total}",
                 )
 
-    # -- helpers --------------------------------------------------------------------
+    def _cross_check_cards(
+        self, actions: Iterable[Action], targets: list[str]
+    ) -> Iterable[Anomaly]:
+        if not targets:
+            return
+        # A merged action's card links to the action it was merged into.
+        shown = set(targets)
+        held = {
+            key for a in actions if (key := a.merged_with_identifier or a.identifier)
+        }
+        if shown != held or len(targets) != sum(1 for _ in actions):
+            yield Anomaly(
+                "layer_disagreement",
+                f"cards and embedded data differ: {len(targets)} cards for "
+                f"{sum(1 for _ in actions)} actions; missing cards "
+                f"{sorted(held - shown, key=_natural)}, cards without data "
+                f"{sorted(shown - held, key=_natural)}",
+            )
 
-    def action_url(self, identifier: str | None) -> str | None:
-        if identifier is None or self.prefix is None:
-            return None
-        return f"{self.prefix}/actions/{identifier}"
+    # -- pages that are not plan content --------------------------------------------
 
-    def _path_id(self, section: str) -> str | None:
-        match = _PAGE_PATH.search(urlsplit(self.url).path)
-        if match and match.group(1) == section:
-            return match.group(2)
-        return None
+    def _markup_not_found(self) -> bool:
+        noindex = any(
+            (meta.attributes.get("content") or "").strip().lower() == "noindex"
+            for meta in self.tree.css("meta[name='robots']")
+        )
+        for node in self.tree.css("title, h1, h2"):
+            text = clean(node.text()) or ""
+            if text.startswith("404") or text in i18n.NOT_FOUND_TEXTS:
+                return True
+        # Next's not-found answer adds a bare "noindex" and renders no content.
+        return noindex and not markup.row_tasks(self.tree) and not self._content()
 
-    def _html_not_found(self) -> bool:
-        title = self.tree.css_first("h1")
-        text = (clean(title.text()) if title else None) or ""
-        return text.startswith("404")
+    def _content(self) -> bool:
+        return bool(
+            {"organization-page", "action-page", "actions-list-page"} & self.test_ids
+            or self.tree.css_first("li[class*='state--']")
+            or markup.heading_count(self.tree) is not None
+        )
 
-    def _unrecognised(self) -> ParsedPage:
-        body = self.tree.body
-        text = clean(body.text(separator=" ")) if body else ""
-        if not text:
-            detail = "empty page"
-        elif any(word in (text or "") for word in i18n.LOADING_TEXTS) and (
-            self.data.empty
-        ):
-            detail = "a loading shell with no content and no embedded data"
-        else:
-            detail = "no action table and no embedded actions"
+    def _not_found(self, detail: str) -> ParsedPage:
+        return self._result(
+            PageKind.NOT_FOUND,
+            Outcome.NOT_FOUND,
+            None,
+            (),
+            extra={"seen": "not_found", "detail": detail},
+        )
+
+    def _unknown(self) -> ParsedPage:
+        if self.start.startswith(("<?xml", "{", "[")):
+            return self._unrecognised("not_html", "not an HTML page (XML or JSON)")
+        if "indicator-page" in self.test_ids or "/indicators/" in self.url:
+            return self._unrecognised(
+                "indicator_page", "an indicator page: not a page kind planwatch reads"
+            )
+        seen, detail = _what_it_is(self.tree, self.data)
+        return self._unrecognised(seen, detail)
+
+    def _unrecognised(self, seen: str, detail: str) -> ParsedPage:
         return self._result(
             PageKind.UNKNOWN,
             Outcome.LAYOUT_UNRECOGNISED,
             None,
             (),
             [Anomaly("layout_unrecognised", detail)],
+            extra={"seen": seen},
         )
 
-    def _plan(self) -> PlanContext | None:
-        plan = next(self.data.find_props("actionTimelinessClasses"), None)
-        if plan is None:
-            plan = next(self.data.find_props("primaryLanguage"), None)
-        if plan is None:
+    # -- helpers --------------------------------------------------------------------
+
+    def url_for(self, identifier: str | None) -> str | None:
+        if identifier is None or self.prefix is None:
             return None
-        days = {
-            c.get("identifier"): c.get("days")
-            for c in plan.get("actionTimelinessClasses") or []
-            if isinstance(c, dict)
-        }
-        limits = None
-        if days:
-            defaults = TimelinessLimits()
-            limits = TimelinessLimits(
-                target=_int(days.get("OPTIMAL")) or defaults.target,
-                acceptable=_int(days.get("ACCEPTABLE")) or defaults.acceptable,
-                stale=_int(days.get("STALE")) or defaults.stale,
-            )
-        primary = _str(plan.get("primaryLanguage"))
-        others = [str(lang) for lang in plan.get("otherLanguages") or []]
-        return PlanContext(
-            identifier=_str(plan.get("identifier") or plan.get("id")),
-            name=clean(plan.get("name")),
-            primary_language=primary,
-            languages=tuple([primary, *others] if primary else others),
-            timezone=_str(plan.get("timezone")),
-            limits=limits,
-        )
+        return f"{self.prefix}/actions/{identifier}"
+
+    def _plan(self) -> PlanContext | None:
+        plans: list[dict[str, Any]] = []
+        for key in (
+            "primaryLanguage",
+            "actionStatuses",
+            "actionTimelinessClasses",
+            "timezone",
+        ):
+            found = next(self.data.find_props(key), None)
+            if found is not None and all(found is not p for p in plans):
+                plans.append(found)
+        # The plan's own context first: it names the plan and its languages.
+        plans.sort(key=lambda p: "primaryLanguage" not in p)
+        return d.plan_context(plans)
 
     def _result(
         self,
@@ -360,6 +550,7 @@ class _Page:
         actions: tuple[Action, ...],
         anomalies: Iterable[Anomaly] = (),
         layer: Layer | None = None,
+        extra: dict[str, str] | None = None,
     ) -> ParsedPage:
         return ParsedPage(
             kind=kind,
@@ -373,103 +564,103 @@ class _Page:
             plan=self._plan() if outcome is Outcome.OK else None,
             render_time=self.render_time,
             layer=layer,
+            extra=extra or {},
         )
 
 
-class _HtmlRow:
-    """One row of an action table, read from the markup alone."""
-
-    def __init__(self, action_id: str) -> None:
-        self.action_id = action_id
-        self.name: str | None = None
-        self.identifier: str | None = None
-        self.phase_label: str | None = None
-        self.status_label: str | None = None
-        self.task_total: int | None = None
-        self.task_ratios: tuple[float, float, float] | None = None
-        self.updated_text: str | None = None
-        self.id_text: str | None = None
-
-    def add(self, cell: LexborNode) -> None:
-        link = cell.css_first("a[href]")
-        text = clean(cell.text(separator=" ")) or ""
-        if cell.tag == "th" or (
-            link and _ACTION_HREF.search(link.attributes["href"] or "")
-        ):
-            if link is not None:
-                match = _ACTION_HREF.search(link.attributes.get("href") or "")
-                self.identifier = match.group(1) if match else None
-            self.name = clean(link.text() if link else text)
-        elif cell.css_first(".completed, .late, .on-time") is not None:
-            self._tasks(cell)
-        elif cell.css_first("ul li svg") is not None:
-            label = cell.css_first("p, div > div:last-child")
-            self.phase_label = _last_text(cell) or (
-                clean(label.text()) if label else None
-            )
-        elif cell.css_first("svg, img") is not None:
-            return  # responsible-party, indicator and logo icons carry no text
-        elif text:
-            self._text(text)
-
-    def _tasks(self, cell: LexborNode) -> None:
-        widths = []
-        for selector in (".completed", ".late", ".on-time"):
-            node = cell.css_first(selector)
-            match = _WIDTH.search(node.attributes.get("style") or "") if node else None
-            widths.append(float(match.group(1)) if match else 0.0)
-        self.task_ratios = (widths[0], widths[1], widths[2])
-        self.task_total = i18n.parse_task_label(clean(cell.text(separator=" ")) or "")
-
-    def _text(self, text: str) -> None:
-        if reltime.parse_relative(text, datetime.now(UTC)) is not None:
-            self.updated_text = text
-        elif self.id_text is None and self.name is None:
-            self.id_text = text
-        else:
-            self.status_label = text
-
-    def to_action(self, page: _Page) -> Action:
-        updated = (
-            reltime.parse_relative(self.updated_text, page.observed_at)
-            if self.updated_text
-            else None
-        )
-        counts = None
-        if self.task_total is not None:
-            counts = TaskCounts(self.task_total, *self._split_counts())
-        status = None
-        if self.status_label is not None:
-            merged = self.status_label in i18n.MERGED_LABELS
-            status = Status("merged" if merged else None, self.status_label)
-        return Action(
-            id=self.action_id,
-            identifier=self.identifier or self.id_text,
-            name=self.name,
-            url=page.action_url(self.identifier or self.id_text),
-            status=status,
-            phase=Phase(None, self.phase_label) if self.phase_label else None,
-            tasks=counts,
-            updated_at=updated,
-            completion=None,
-            layer=Layer.HTML,
-        )
-
-    def _split_counts(self) -> tuple[int | None, int | None, int | None]:
-        if self.task_ratios is None or not self.task_total:
-            return (0, 0, 0) if self.task_total == 0 else (None, None, None)
-        total = self.task_total
-        completed, late, _ = (round(total * r / 100) for r in self.task_ratios)
-        return completed, late, total - completed - late
+def _what_it_is(tree: LexborHTMLParser, data: embedded.EmbeddedData) -> tuple[str, str]:
+    """(code, description) of a page that is no page we know."""
+    html = tree.html or ""
+    body = tree.body
+    text = clean(body.text(separator=" ")) if body is not None else ""
+    text = text or ""
+    head = " ".join(clean(n.text()) or "" for n in tree.css("title, h1, h2")).casefold()
+    folded = text.casefold()
+    if not text and not html.strip():
+        return "empty", "empty page"
+    if tree.css_first("urlset, sitemapindex, rss, feed"):
+        return "not_html", "not an HTML page (XML)"
+    if not tree.css_first("body *") and re.fullmatch(r"(https?://|/)\S*", text):
+        return "redirect_stub", f"only a redirect target: {text[:80]}"
+    if tree.css_first("input[type='password']") or _mentions(head, i18n.LOGIN_TEXTS):
+        return "login_wall", "a login wall: no plan content, a sign-in form or title"
+    if _mentions(head, i18n.MAINTENANCE_TEXTS) or (
+        len(text) < 2000 and _mentions(folded, i18n.MAINTENANCE_TEXTS)
+    ):
+        return "maintenance", "a maintenance notice, no plan content"
+    if _mentions(head, i18n.ERROR_TEXTS) or (
+        len(text) < 2000 and _mentions(folded, i18n.ERROR_TEXTS)
+    ):
+        return "error_page", f"an error page: {(head or folded)[:80]!r}"
+    if not any(marker in html for marker in _KAUSAL_MARKERS):
+        return "not_kausal", "not a Kausal Watch page (no embedded data, no UI icons)"
+    loading = any(word.casefold() in folded for word in i18n.LOADING_TEXTS)
+    if loading and data.empty:
+        return "loading_shell", "a loading shell with no content and no embedded data"
+    held = (
+        "no embedded data"
+        if data.empty
+        else "embedded data with no organization, action or action list"
+    )
+    return "unknown_layout", f"no action table, no cards, no action page; {held}"
 
 
-def _last_text(cell: LexborNode) -> str | None:
-    for node in reversed(cell.css("p, div")):
-        if node.css_first("svg") is None:
-            text = clean(node.text())
-            if text:
-                return text
-    return None
+def _mentions(text: str, words: Iterable[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(word)}\b", text) for word in words)
+
+
+def _markup_status(label: str | None) -> Status | None:
+    return Status(None, label) if label else None
+
+
+def _markup_summary(label: str | None) -> str | None:
+    # The markup names a merged action's state in words only; the summary is the
+    # one identifier those words stand for.
+    return "MERGED" if label and label in i18n.MERGED_LABELS else None
+
+
+def _markup_task(task: markup.PageTask, lang: str | None) -> Task:
+    shown = i18n.absolute_date(task.date_text or "", lang)
+    done = task.state == "COMPLETED"
+    return Task(
+        id=None,
+        name=task.name,
+        state=task.state,
+        due_at=None if done else shown,
+        completed_at=shown if done else None,
+    )
+
+
+def _counts_from_tasks(tasks: tuple[Task, ...], now: datetime) -> TaskCounts:
+    counted = [t for t in tasks if t.state in d.COUNTED_TASK_STATES]
+    completed = sum(1 for t in counted if t.state == "COMPLETED")
+    late = sum(
+        1
+        for t in counted
+        if t.state in d.OPEN_TASK_STATES
+        and t.due_at is not None
+        and datetime.combine(t.due_at, time(), UTC) < now
+    )
+    # An open task whose date the page does not give precisely cannot be judged.
+    unknown = sum(
+        1 for t in counted if t.state in d.OPEN_TASK_STATES and t.due_at is None
+    )
+    return TaskCounts(
+        total=len(counted),
+        completed=completed,
+        late=None if unknown else late,
+        on_time=None if unknown else len(counted) - completed - late,
+    )
+
+
+def _day_range(day: date) -> TimeRange:
+    """A date as shown somewhere on Earth: every moment it can stand for."""
+    start = datetime.combine(day, time(), UTC)
+    return TimeRange(
+        exact=None,
+        earliest=start - _EARLIEST_ZONE,
+        latest=start + timedelta(days=1) + _LATEST_ZONE - timedelta(microseconds=1),
+    )
 
 
 def _site_prefix(url: str) -> str | None:
@@ -483,89 +674,43 @@ def _site_prefix(url: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, base, "", ""))
 
 
-def _status(raw: Any) -> Status | None:
-    if not isinstance(raw, dict):
-        return None
-    return Status(_str(raw.get("identifier")), clean(raw.get("name")))
-
-
-def _phase(raw: Any) -> Phase | None:
-    if not isinstance(raw, dict):
-        return None
-    return Phase(_str(raw.get("identifier")), clean(raw.get("name")))
-
-
-def _task(raw: dict[str, Any]) -> Task:
-    return Task(
-        id=_str(raw.get("id")),
-        name=clean(raw.get("name")),
-        state=_str(raw.get("state")),
-        due_at=_date(raw.get("dueAt")),
-        completed_at=_date(raw.get("completedAt")),
-    )
-
-
-def _parties(raw: Any) -> tuple[ResponsibleParty, ...] | None:
-    if not isinstance(raw, list):
-        return None
-    parties = []
-    for party in raw:
-        org = party.get("organization") if isinstance(party, dict) else None
-        if not isinstance(org, dict) or org.get("id") is None:
-            continue
-        parties.append(
-            ResponsibleParty(
-                organization_id=str(org["id"]),
-                organization_name=clean(org.get("name")),
-                role=_str(party.get("role")),
-            )
-        )
-    return tuple(parties)
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _date(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _iso(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError):
-        return None
+def _path(url: str) -> tuple[str | None, str | None]:
+    match = _PAGE_PATH.search(urlsplit(url).path)
+    if match is None:
+        return None, None
+    return match.group(1), unquote(match.group(2)) if match.group(2) else None
 
 
 def _natural(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (0, value)
+
+
+def resolve_identifier_keys(pages: Iterable[ParsedPage]) -> list[ParsedPage]:
+    """Pages whose identifier-keyed actions take the platform ids other pages show.
+
+    Action cards and action pages read from the markup alone carry no platform id
+    (``Action.platform_id`` is None). When another page of the same check maps the
+    identifier to an id, the action takes it; the others keep their stand-in key.
+    """
+    pages = list(pages)
+    known = {
+        a.identifier: a.id
+        for page in pages
+        for a in page.actions
+        if a.identifier and a.platform_id is not None
+    }
+    resolved = []
+    for page in pages:
+        actions = tuple(
+            replace(a, id=known[a.identifier])
+            if a.platform_id is None and a.identifier in known
+            else a
+            for a in page.actions
+        )
+        resolved.append(
+            replace(page, actions=actions) if actions != page.actions else page
+        )
+    return resolved
 
 
 def absolute_url(base: str, href: str) -> str:

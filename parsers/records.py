@@ -30,6 +30,10 @@ class Outcome(enum.StrEnum):
     LAYOUT_UNRECOGNISED = "layout_unrecognised"
 
 
+# The prefix of an ``Action.id`` made from the identifier (see ``platform_id``).
+ID_FROM_IDENTIFIER = "identifier:"
+
+
 class Layer(enum.StrEnum):
     """Where a record's values came from."""
 
@@ -93,6 +97,14 @@ class ResponsibleParty:
 
 
 @dataclass(frozen=True, slots=True)
+class IndicatorRef:
+    """An indicator an action links to."""
+
+    id: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     id: str  # the platform's numeric primary key, stable across identifier changes
     identifier: str | None
@@ -110,6 +122,25 @@ class Action:
     start_date: date | None = None
     end_date: date | None = None
     layer: Layer = Layer.EMBEDDED
+    # The identifier of the action this was merged into (links use identifiers).
+    merged_with_identifier: str | None = None
+    # The platform id and identifier of the action that superseded this one.
+    superseded_by: str | None = None
+    superseded_by_identifier: str | None = None
+    related_indicators: tuple[IndicatorRef, ...] | None = None
+    # The platform's own timeliness class at render time: OPTIMAL, ACCEPTABLE, LATE.
+    timeliness: str | None = None
+    schedule_continuous: bool | None = None
+    primary_org_id: str | None = None
+
+    @property
+    def platform_id(self) -> str | None:
+        """The platform's numeric id, or None where the page does not show it.
+
+        Action cards and action pages read from the markup alone carry no numeric id:
+        their ``id`` is then ``"identifier:<identifier>"``, a key for this page only.
+        """
+        return None if self.id.startswith(ID_FROM_IDENTIFIER) else self.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +149,7 @@ class Organization:
     name: str | None
     action_count: int | None
     parent_id: str | None = None
+    abbreviation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +162,32 @@ class TimelinessLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusDef:
+    """One of the plan's action statuses (names are per plan and per language)."""
+
+    identifier: str
+    name: str | None
+    is_completed: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseDef:
+    identifier: str
+    name: str | None
+    order: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinessClass:
+    """A staleness line as the plan states it: e.g. OPTIMAL, LTE 30 days."""
+
+    identifier: str
+    label: str | None
+    comparison: str | None  # LTE or GT
+    days: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class PlanContext:
     identifier: str | None
     name: str | None
@@ -137,6 +195,9 @@ class PlanContext:
     languages: tuple[str, ...]
     timezone: str | None
     limits: TimelinessLimits | None  # None when the page carries no timeliness classes
+    statuses: tuple[StatusDef, ...] = ()
+    phases: tuple[PhaseDef, ...] = ()
+    timeliness_classes: tuple[TimelinessClass, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

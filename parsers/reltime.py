@@ -235,20 +235,48 @@ def normalise(text: str) -> str:
 # -- recognising the string ------------------------------------------------------------
 
 
-def _patterns() -> Iterator[tuple[str, str, bool, re.Pattern[str]]]:
-    number = r"(?P<n>\d+|[^\W\d_]+)"
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    locale: str
+    key: str
+    future: bool
+    prefix: str  # the wrapper around the unit phrase, normalised
+    suffix: str
+    phrase: str  # the unit phrase; "%d" marks the number
+
+
+def _pattern_table() -> Iterator[_Pattern]:
     for entry, data in _LOCALE_DATA.items():
         locale = entry.removesuffix("-future")
         for future in (False, True):
             for wrapper in data.get("future" if future else "past", ()):
+                prefix, _, suffix = normalise(wrapper).partition("%s")
                 for key, _, _ in _THRESHOLDS:
                     for phrase in data[key]:
-                        body = re.escape(normalise(phrase)).replace("%d", number)
-                        regex = re.escape(normalise(wrapper)).replace("%s", body)
-                        yield locale, key, future, re.compile(regex)
+                        yield _Pattern(
+                            locale, key, future, prefix, suffix, normalise(phrase)
+                        )
 
 
-_COMPILED = tuple(_patterns())
+_PATTERNS = tuple(_pattern_table())
+_WRAPPERS = tuple(dict.fromkeys((p.prefix, p.suffix) for p in _PATTERNS))
+# Per wrapper: whole unit phrases, and numbered ones by the text after the number
+# (every numbered phrase starts with its number), each to its patterns in order.
+_WHOLE: dict[tuple[str, str], dict[str, list[int]]] = {w: {} for w in _WRAPPERS}
+_NUMBERED: dict[tuple[str, str], dict[str, list[int]]] = {w: {} for w in _WRAPPERS}
+for _index, _p in enumerate(_PATTERNS):
+    _wrapper = (_p.prefix, _p.suffix)
+    if _p.phrase.startswith("%d"):
+        _NUMBERED[_wrapper].setdefault(_p.phrase[2:], []).append(_index)
+    else:
+        _WHOLE[_wrapper].setdefault(_p.phrase, []).append(_index)
+_NUMBER_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+# The wrappers a string may be in, by its last word (suffix wrappers such as
+# "%s ago") or its first word (prefix wrappers such as "vor %s").
+_BY_EDGE: dict[str, list[tuple[str, str]]] = {}
+for _wrapper in _WRAPPERS:
+    _edge = _wrapper[1].split()[-1] if _wrapper[1].strip() else _wrapper[0].split()[0]
+    _BY_EDGE.setdefault(_edge, []).append(_wrapper)
 
 
 def _number(raw: str | None, locale: str) -> int | None:
@@ -260,17 +288,40 @@ def _number(raw: str | None, locale: str) -> int | None:
 
 
 def match(text: str) -> RelativeTime | None:
-    """Recognise ``text`` as a relative time in any supported locale, or ``None``."""
+    """Recognise ``text`` as a relative time in any supported locale, or ``None``.
+
+    Where phrasings of several locales fit, the first in the table wins.
+    """
     folded = normalise(text)
-    for locale, key, future, pattern in _COMPILED:
-        found = pattern.fullmatch(folded)
-        if found is None:
+    best: tuple[int, int | None] | None = None
+    first, _, _ = folded.partition(" ")
+    _, _, last = folded.rpartition(" ")
+    wrappers = _BY_EDGE.get(last, []) + _BY_EDGE.get(first, [])
+    for prefix, suffix in wrappers:
+        if not (folded.startswith(prefix) and folded.endswith(suffix)):
             continue
-        number = _number(found.groupdict().get("n"), locale)
-        if key in _PLURAL and number is None:
+        inner = folded[len(prefix) : len(folded) - len(suffix)]
+        if not inner or len(prefix) + len(suffix) > len(folded):
             continue
-        return RelativeTime(locale, key, number, future)
-    return None
+        for index in _WHOLE[prefix, suffix].get(inner, ()):
+            if best is None or index < best[0]:
+                best = (index, None)
+            break
+        token, space, rest = inner.partition(" ")
+        if not _NUMBER_TOKEN.fullmatch(token):
+            continue
+        for index in _NUMBERED[prefix, suffix].get(space + rest, ()):
+            if best is not None and index > best[0]:
+                break
+            number = _number(token, _PATTERNS[index].locale)
+            if number is not None:
+                best = (index, number)
+                break
+    if best is None:
+        return None
+    found = _PATTERNS[best[0]]
+    number = best[1] if found.key in _PLURAL else None
+    return RelativeTime(found.locale, found.key, number, found.future)
 
 
 def detect_locale(text: str) -> str | None:

@@ -7,6 +7,8 @@ import re
 
 SOFT_HYPHEN = "\u00ad"
 _SPACE = re.compile(r"\s+")
+# What ``clean`` changes: entities, soft hyphens, runs of or unusual whitespace.
+_DIRTY = re.compile(r"[&\u00ad]|\s\s|[^\S ]")
 
 
 def clean(text: str | None) -> str | None:
@@ -16,5 +18,7 @@ def clean(text: str | None) -> str | None:
     """
     if text is None:
         return None
+    if _DIRTY.search(text) is None:
+        return text.strip()
     text = html.unescape(text).replace(SOFT_HYPHEN, "")
     return _SPACE.sub(" ", text).strip()
