@@ -89,6 +89,16 @@ def observations(name: str) -> tuple[PageObservation, ...]:
     return tuple(found)
 
 
+def page_body(name: str, url: str) -> bytes:
+    """The saved bytes of one page of a round."""
+    for page in _pages(name):
+        if HOST + page["path"] == url:
+            stem = f"{page['page']}.{page['lang']}"
+            html = SERIES / name / "html" / f"{stem}.html.gz"
+            return gzip.decompress(html.read_bytes())
+    raise KeyError(f"{name}: no page {url}")
+
+
 def _page_time(name: str, page: dict[str, Any], stem: str) -> datetime:
     if page["ui_now"]:
         return datetime.fromisoformat(page["ui_now"].replace("Z", "+00:00"))
