@@ -156,6 +156,7 @@ class ActionVersion(Base):
     __tablename__ = "action_versions"
     __table_args__ = (
         Index("ix_action_versions_action_valid", "action_id", "valid_from"),
+        Index("ix_action_versions_check", "check_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +183,7 @@ class OrganizationVersion(Base):
     __tablename__ = "organization_versions"
     __table_args__ = (
         Index("ix_organization_versions_org_valid", "organization_id", "valid_from"),
+        Index("ix_organization_versions_check", "check_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,6 +200,12 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_events_observed", "observed_at"),
         Index("ix_events_check", "check_id"),
+        # An action's changes (history) and a source's changes over time (changes
+        # --site --since): each one range scan, in time order.
+        Index(
+            "ix_events_source_action", "source_id", "action_platform_id", "observed_at"
+        ),
+        Index("ix_events_source_observed", "source_id", "observed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
