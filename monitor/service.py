@@ -34,6 +34,7 @@ from monitor.config import Config, SourceConfig
 from monitor.fetch import FetchPolicy, FetchResult
 from monitor.locks import acting_on
 from monitor.pipeline import CheckReport, record_check
+from monitor.rules import ChangeRules
 from monitor.scheduling import (
     Claim,
     Claims,
@@ -138,7 +139,7 @@ class Checker:
                 source.name,
                 observations,
                 targets=self.targets,
-                failures_before_alert=source.failures_before_alert,
+                rules=ChangeRules.from_config(source),
             )
             conditional.save_validators(db, source.name, results)
         return SourceCheck(report, tally, fetch_seconds)
