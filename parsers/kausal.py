@@ -576,7 +576,7 @@ def _what_it_is(tree: LexborHTMLParser, data: embedded.EmbeddedData) -> tuple[st
     text = text or ""
     head = " ".join(clean(n.text()) or "" for n in tree.css("title, h1, h2")).casefold()
     folded = text.casefold()
-    if not text and not html.strip():
+    if not text and tree.css_first("body *, head *") is None:
         return "empty", "empty page"
     if tree.css_first("urlset, sitemapindex, rss, feed"):
         return "not_html", "not an HTML page (XML)"
@@ -595,7 +595,11 @@ def _what_it_is(tree: LexborHTMLParser, data: embedded.EmbeddedData) -> tuple[st
     if not any(marker in html for marker in _KAUSAL_MARKERS):
         return "not_kausal", "not a Kausal Watch page (no embedded data, no UI icons)"
     loading = any(word.casefold() in folded for word in i18n.LOADING_TEXTS)
-    if loading and data.empty:
+    # Content streamed after the fallback comes in hidden segments ("S:0", ...).
+    streamed = any(
+        clean(node.text(separator=" ")) for node in tree.css("div[hidden][id^='S:']")
+    )
+    if loading and data.empty and not streamed:
         return "loading_shell", "a loading shell with no content and no embedded data"
     held = (
         "no embedded data"

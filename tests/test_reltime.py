@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from parsers import reltime
 from parsers.records import TimeRange
 from parsers.reltime import detect_locale, parse_relative
 from tests.dayjs_render import LOCALES, from_now, relative_key
@@ -244,3 +246,62 @@ def test_fixture_strings_contain_the_true_update_time(case: dict[str, str]) -> N
     earliest, latest = bounds(parse_relative(case["text"], observed))
 
     assert earliest <= truth <= latest
+
+
+def _reference_match(text: str) -> tuple[str, str, int | None, bool] | None:
+    """``match`` written the plain way: every phrasing as one regex, in table order."""
+    folded = reltime.normalise(text)
+    number = r"(?P<n>\d+|[^\W\d_]+)"
+    for entry, data in reltime._LOCALE_DATA.items():
+        locale = entry.removesuffix("-future")
+        for future in (False, True):
+            for wrapper in data.get("future" if future else "past", ()):
+                for key, _, _ in reltime._THRESHOLDS:
+                    for phrase in data[key]:
+                        body = re.escape(reltime.normalise(phrase))
+                        pattern = re.escape(reltime.normalise(wrapper)).replace(
+                            "%s", body.replace("%d", number)
+                        )
+                        found = re.fullmatch(pattern, folded)
+                        if found is None:
+                            continue
+                        raw = found.groupdict().get("n")
+                        value = reltime._number(raw, locale) if raw else None
+                        if "%d" in phrase and value is None:
+                            continue
+                        return locale, key, value, future
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    age=ages,
+    now=moments,
+    locale=st.sampled_from(sorted(LOCALES)),
+    future=st.booleans(),
+    noise=st.sampled_from(["", "  ", "\u00a0", "\u00ad"]),
+)
+def test_fast_match_agrees_with_the_plain_regexes(
+    age: int, now: datetime, locale: str, future: bool, noise: str
+) -> None:
+    update = now + (1 if future else -1) * age * MS
+    text = from_now(update, now, locale, ZoneInfo("UTC"))
+    text = text.replace(" ", " " + noise, 1)
+
+    found = reltime.match(text)
+
+    want = _reference_match(text)
+    got = (
+        None if found is None else (found.locale, found.key, found.number, found.future)
+    )
+    assert got == want
+    assert found is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Implementation", "7 tasks", "", "ago", "vor", "sitten", "in in", "3 dayz ago"],
+)
+def test_fast_match_rejects_what_the_regexes_reject(text: str) -> None:
+    assert reltime.match(text) is None
+    assert _reference_match(text) is None

@@ -1,0 +1,148 @@
+"""The embedded-data decoder: flight rows, references, escapes, the Apollo transport."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
+
+from parsers import embedded
+
+
+def _page(*payloads: str, apollo: str | None = None) -> LexborHTMLParser:
+    scripts = "".join(
+        f"<script>self.__next_f.push({json.dumps([1, chunk])})</script>"
+        for chunk in payloads
+    )
+    if apollo is not None:
+        scripts += (
+            '<script>(window[Symbol.for("ApolloSSRDataTransport")] ??= [])'
+            f".push({apollo})</script>"
+        )
+    return LexborHTMLParser(f"<html><body>{scripts}</body></html>")
+
+
+def test_rows_references_and_escapes() -> None:
+    flight = (
+        '1:{"name":"Shared org","id":"4"}\n'
+        '2:["$","$L3",null,{"org":"$1","price":"$$5","when":"$D2026-12-03T16:21:08Z",'
+        '"gone":"$undefined","who":"$1:name","lazy":"$L9"}]\n'
+        "3:T6,héllo\n"  # a text row: the length counts UTF-8 bytes
+        '4:I["chunk.js"]\n'
+    )
+    # Chunks split anywhere, even inside a row.
+    data = embedded.extract(_page(flight[:30], flight[30:]))
+
+    props = next(data.find_props("org"))
+    assert props["org"] == {"name": "Shared org", "id": "4"}
+    assert props["price"] == "$5"
+    assert props["when"] == "2026-12-03T16:21:08Z"
+    assert props["gone"] is None
+    assert props["who"] == "Shared org"
+    assert props["lazy"] is embedded.LAZY
+    assert data.rows["3"] == "héllo"
+    assert "4" not in data.rows  # imports carry no data
+    assert data.chunks == 2
+
+
+def test_rows_without_references_are_unescaped_in_the_text() -> None:
+    flight = '5:{"a":"$$x","b":"$undefined","c":"$D2026-01-01","d":"plain \\"$$\\""}\n'
+
+    rows = embedded.parse_rows(flight)
+
+    assert rows["5"] == {"a": "$x", "b": None, "c": "2026-01-01", "d": 'plain "$$"'}
+
+
+def test_cycles_do_not_hang() -> None:
+    data = embedded.extract(_page('1:{"self":"$2"}\n2:{"back":"$1","key":1}\n'))
+
+    found = next(data.find_props("key"))
+
+    assert found["key"] == 1
+
+
+def test_lookups_are_shallow_first_and_cached() -> None:
+    flight = '1:{"plan":{"inner":{"plan":{"deep":true}}},"x":1}\n'
+    data = embedded.extract(_page(flight))
+
+    first = next(data.find_props("plan"))
+    again = list(data.find_props("plan"))
+
+    assert first["x"] == 1
+    assert again[0] is first
+    assert again[1] == {"plan": {"deep": True}}
+
+
+def test_apollo_literal_with_undefined_and_partial_decoding() -> None:
+    literal = (
+        '{"rehydrate":{"r1":{"data":{"planActions":[{"id":"1","note":"undefined"}],'
+        '"other":undefined},"loading":false}},"events":[]}'
+    )
+    data = embedded.extract(_page(apollo=literal))
+
+    actions = data.first_list("planActions")
+
+    assert actions == [{"id": "1", "note": "undefined"}]
+    # Only the list was decoded; the whole payload still reads when asked for.
+    assert not data.apollo_scripts[0].decoded
+    whole = data.apollo[0]
+    assert whole["rehydrate"]["r1"]["data"]["other"] is None
+
+
+def test_apollo_2024_superjson_wrapper() -> None:
+    literal = '{"json":{"rehydrate":{"x":{"data":{"planActions":[]}}}},"meta":{}}'
+    data = embedded.extract(_page(apollo=literal))
+
+    assert data.apollo == [{"rehydrate": {"x": {"data": {"planActions": []}}}}]
+
+
+def test_not_found_markers_of_both_generations() -> None:
+    old = embedded.extract(_page('1:E{"digest":"NEXT_NOT_FOUND"}\n'))
+    new = embedded.extract(_page('1:E{"digest":"NEXT_HTTP_ERROR_FALLBACK;404"}\n'))
+    normal = embedded.extract(_page('1:{"org":{}}\n'))
+
+    assert old.not_found
+    assert new.not_found
+    assert not normal.not_found
+
+
+def test_broken_chunks_and_rows_are_skipped() -> None:
+    tree = LexborHTMLParser(
+        "<script>self.__next_f.push([1, broken</script>"
+        '<script>self.__next_f.push([1,"1:{not json\\n2:{\\"ok\\":1}\\n"])</script>'
+    )
+
+    data = embedded.extract(tree)
+
+    assert data.rows == {"2": {"ok": 1}}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    value=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    cut=st.integers(0, 200),
+)
+def test_any_json_row_survives_escaping_and_chunking(value: object, cut: int) -> None:
+    # The flight encoding: strings starting with "$" are written with "$$".
+    def escape(item: object) -> object:
+        if isinstance(item, str):
+            return "$" + item if item.startswith("$") else item
+        if isinstance(item, list):
+            return [escape(i) for i in item]
+        if isinstance(item, dict):
+            return {k: escape(v) for k, v in item.items()}
+        return item
+
+    flight = "a:" + json.dumps({"key": escape(value)}) + "\n"
+    data = embedded.extract(_page(flight[:cut], flight[cut:]))
+
+    assert next(data.find_props("key"))["key"] == value
