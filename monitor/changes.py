@@ -50,6 +50,7 @@ class MergedCheck:
 
 def merge_pages(pages: Iterable[ParsedPage]) -> MergedCheck:
     merged = MergedCheck()
+    masters: dict[str, str] = {}
     ordered = sorted(pages, key=lambda p: (_PRIORITY.get(p.kind, 0), p.url))
     for page in ordered:
         lang = page.language or "und"
@@ -67,7 +68,20 @@ def merge_pages(pages: Iterable[ParsedPage]) -> MergedCheck:
                 orgs = sorted({*state.organizations, org.id})
                 state = replace(state, organizations=tuple(orgs))
             merged.actions[action.id] = state
+            if action.merged_with is None and action.merged_with_identifier:
+                masters[action.id] = action.merged_with_identifier
+    _resolve_masters(merged, masters)
     return merged
+
+
+def _resolve_masters(merged: MergedCheck, masters: Mapping[str, str]) -> None:
+    """Markup names the action a merged one went into by identifier, not by id."""
+    by_identifier = {s.identifier: key for key, s in merged.actions.items()}
+    for action_id, identifier in sorted(masters.items()):
+        state = merged.actions[action_id]
+        master = by_identifier.get(identifier)
+        if state.merged_with is None and master is not None:
+            merged.actions[action_id] = replace(state, merged_with=master)
 
 
 def _better_plan(
