@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from parsers.records import Action, ParsedPage, TimeRange
+from parsers.records import Action, ParsedPage, PlanContext, TimeRange
 
 
 def page_to_json(page: ParsedPage) -> dict[str, Any]:
@@ -28,17 +28,51 @@ def page_to_json(page: ParsedPage) -> dict[str, Any]:
                 "name": org.name,
                 "action_count": org.action_count,
                 "parent_id": org.parent_id,
+                "abbreviation": org.abbreviation,
             }
         ),
         "actions": [action_to_json(a) for a in page.actions],
         "anomalies": [{"code": a.code, "detail": a.detail} for a in page.anomalies],
+        "seen": page.extra.get("seen"),
+        "plan": plan_to_json(page.plan),
+    }
+
+
+def plan_to_json(plan: PlanContext | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return {
+        "identifier": plan.identifier,
+        "name": plan.name,
+        "primary_language": plan.primary_language,
+        "languages": list(plan.languages),
+        "timezone": plan.timezone,
+        "statuses": [
+            {"identifier": s.identifier, "name": s.name, "is_completed": s.is_completed}
+            for s in plan.statuses
+        ],
+        "phases": [
+            {"identifier": p.identifier, "name": p.name, "order": p.order}
+            for p in plan.phases
+        ],
+        "timeliness_classes": [
+            {
+                "identifier": c.identifier,
+                "label": c.label,
+                "comparison": c.comparison,
+                "days": c.days,
+            }
+            for c in plan.timeliness_classes
+        ],
     }
 
 
 def action_to_json(action: Action) -> dict[str, Any]:
     tasks = action.tasks
     return {
-        "id": action.id,
+        # The platform id; null where the page shows none ("key" then stands in).
+        "id": action.platform_id,
+        "key": action.id,
         "identifier": action.identifier,
         "name": action.name,
         "url": action.url,
@@ -92,6 +126,20 @@ def action_to_json(action: Action) -> dict[str, Any]:
             ]
         ),
         "layer": action.layer.value,
+        "status_summary": action.status_summary,
+        "timeliness": action.timeliness,
+        "start_date": _iso(action.start_date),
+        "end_date": _iso(action.end_date),
+        "schedule_continuous": action.schedule_continuous,
+        "primary_org_id": action.primary_org_id,
+        "merged_with_identifier": action.merged_with_identifier,
+        "superseded_by": action.superseded_by,
+        "superseded_by_identifier": action.superseded_by_identifier,
+        "related_indicators": (
+            None
+            if action.related_indicators is None
+            else [{"id": i.id, "name": i.name} for i in action.related_indicators]
+        ),
     }
 
 
