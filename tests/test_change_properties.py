@@ -4,17 +4,19 @@
 - the order of pages, and of rows on a page, changes nothing;
 - seeing any part of the same pages again changes nothing;
 - text that differs only in whitespace, no-break spaces, soft hyphens or entities
-  is the same text.
+  is the same text;
+- a history recorded again gives the same events in a new source, none in its own.
 """
 
 from __future__ import annotations
 
 import functools
 import random
+import uuid
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.changes import (
@@ -25,10 +27,13 @@ from monitor.changes import (
     hold_flips,
     merge_pages,
 )
+from monitor.pipeline import CheckOutcome, CheckReport, record_check
 from parsers.records import ParsedPage
 from parsers.text import clean
+from storage.db import Database
 from storage.state import ActionState, OrganizationState, TaskState
 from tests import change_series as series
+from tests.change_pages import Item, org_page
 
 SETTINGS = settings(max_examples=40, deadline=None)
 # Merging a round's real pages takes a fraction of a second: fewer examples.
@@ -213,3 +218,58 @@ def test_whitespace_soft_hyphens_and_entities_are_not_text(
 
 def _escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+# -- recording history -------------------------------------------------------------
+
+checks = st.lists(
+    st.dictionaries(
+        st.sampled_from(["1", "2", "3"]),
+        st.sampled_from(["on_time", "late", "completed"]),
+        min_size=1,
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(history=checks)
+def test_recording_the_same_history_again_adds_nothing(
+    db: Database, history: list[dict[str, str]]
+) -> None:
+    """Replayed into a new source, a history gives the same events; replayed into
+    the same source again, none."""
+    tag = uuid.uuid4().hex[:8]
+    first = _record(db, f"first-{tag}", history)
+    second = _record(db, f"second-{tag}", history)
+    again = _record(db, f"first-{tag}", history)
+
+    assert _described(second) == _described(first)
+    assert all(report.outcome is CheckOutcome.SKIPPED for report in again)
+    assert all(report.events == () for report in again)
+
+
+def _record(
+    db: Database, source: str, history: list[dict[str, str]]
+) -> list[CheckReport]:
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    reports = []
+    for n, statuses in enumerate(history):
+        at = start + timedelta(days=n)
+        items = [Item(i, status) for i, status in sorted(statuses.items())]
+        reports.append(
+            record_check(db, source, [org_page("1", items, at)], observed_at=at)
+        )
+    return reports
+
+
+def _described(reports: list[CheckReport]) -> list[list[tuple[object, ...]]]:
+    return [
+        [(e.kind, e.action_id, e.field, e.before, e.after) for e in r.events]
+        for r in reports
+    ]
