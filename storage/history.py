@@ -15,17 +15,18 @@ stay fast on a database holding millions of versions (see bench/query_latency.py
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from parsers.errors import PlanwatchError
-from storage.events import Event
+from storage.events import Event, EventKind
 from storage.models import (
     ActionRecord,
     ActionVersion,
@@ -34,8 +35,8 @@ from storage.models import (
     OrganizationRecord,
     OrganizationVersion,
     Source,
+    UTCDateTime,
 )
-from storage.repo import event_from_row
 
 
 class NotFound(PlanwatchError):
@@ -219,13 +220,13 @@ def action_history(session: Session, ref: ActionRef) -> ActionHistory:
     record = session.get(ActionRecord, ref.record_id)
     if record is None:
         raise NotFound(f"action {ref.label} is gone from the database")
-    rows = session.scalars(
-        select(ActionVersion)
+    rows = session.execute(
+        select(*_version_columns(ActionVersion))
         .where(ActionVersion.action_id == record.id)
         .order_by(ActionVersion.valid_from, ActionVersion.id)
     ).all()
-    events = session.scalars(
-        select(EventRow)
+    events = session.execute(
+        _events_query()
         .where(
             EventRow.source_id == record.source_id,
             EventRow.action_platform_id == record.platform_id,
@@ -238,11 +239,59 @@ def action_history(session: Session, ref: ActionRef) -> ActionHistory:
         last_seen_at=record.last_seen_at,
         removed_at=record.removed_at,
         versions=tuple(_version(row) for row in rows),
-        events=tuple(event_from_row(row, ref.source) for row in events),
+        events=tuple(_event(row) for row in events),
     )
 
 
-def _version(row: ActionVersion | OrganizationVersion) -> Version:
+def _version_columns(model: Any) -> tuple[Any, ...]:
+    # Columns, not entities: rows come back without the ORM's bookkeeping, which
+    # is most of the cost of a long history.
+    return (
+        model.valid_from,
+        model.valid_to,
+        model.check_id,
+        model.changed_fields,
+        model.state,
+    )
+
+
+def _events_query() -> Any:
+    return select(
+        EventRow.id,
+        EventRow.source_id,
+        Source.name.label("source_name"),
+        EventRow.kind,
+        EventRow.observed_at,
+        EventRow.action_platform_id,
+        EventRow.action_identifier,
+        EventRow.organization_platform_id,
+        EventRow.name,
+        EventRow.field,
+        EventRow.before,
+        EventRow.after,
+        EventRow.url,
+        EventRow.detail,
+    ).join(Source, Source.id == EventRow.source_id)
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        kind=EventKind(row.kind),
+        source=row.source_name,
+        observed_at=row.observed_at,
+        action_id=row.action_platform_id,
+        action_identifier=row.action_identifier,
+        name=row.name,
+        organization_id=row.organization_platform_id,
+        field=row.field,
+        before=(row.before or {}).get("value"),
+        after=(row.after or {}).get("value"),
+        url=row.url,
+        detail=row.detail or {},
+    )
+
+
+def _version(row: Any) -> Version:
     fields = (row.changed_fields or {}).get("fields")
     return Version(
         valid_from=row.valid_from,
@@ -258,13 +307,14 @@ def all_action_versions(
 ) -> Iterator[tuple[RecordAt, tuple[str, ...] | None]]:
     """Every version of every action of ``source``, by action then time."""
     query = (
-        select(ActionRecord.platform_id, ActionVersion)
+        select(ActionRecord.platform_id, *_version_columns(ActionVersion))
         .join(ActionVersion, ActionVersion.action_id == ActionRecord.id)
         .where(ActionRecord.source_id == source.id)
         .order_by(ActionRecord.id, ActionVersion.valid_from, ActionVersion.id)
         .execution_options(yield_per=batch)
     )
-    for platform_id, row in session.execute(query):
+    for row in session.execute(query):
+        platform_id = row.platform_id
         version = _version(row)
         yield (
             RecordAt(platform_id, version.valid_from, version.valid_to, version.state),
@@ -376,29 +426,39 @@ def _as_of(
     source: Source,
     moment: datetime,
 ) -> list[RecordAt]:
+    query = _as_of_query(record_model, version_model, key.key)
+    rows = session.execute(query, {"source_id": source.id, "moment": moment}).all()
+    return [RecordAt(*row) for row in rows]
+
+
+@functools.cache
+def _as_of_query(record_model: Any, version_model: Any, key: str) -> Any:
     # For each record, the newest version that began at or before the moment, found
     # with one index seek on (record, valid_from); it holds unless it ended already.
+    # Built once: making the alias and the statement costs more than running it.
     inner = aliased(version_model)
+    moment = bindparam("moment", type_=UTCDateTime())
     newest = (
         select(inner.id)
-        .where(getattr(inner, key.key) == record_model.id, inner.valid_from <= moment)
+        .where(getattr(inner, key) == record_model.id, inner.valid_from <= moment)
         .order_by(inner.valid_from.desc(), inner.id.desc())
         .limit(1)
         .correlate(record_model)
         .scalar_subquery()
     )
-    rows = session.execute(
-        select(record_model.platform_id, version_model)
+    return (
+        select(
+            record_model.platform_id,
+            version_model.valid_from,
+            version_model.valid_to,
+            version_model.state,
+        )
         .join(version_model, version_model.id == newest)
         .where(
-            record_model.source_id == source.id,
+            record_model.source_id == bindparam("source_id"),
             or_(version_model.valid_to.is_(None), version_model.valid_to > moment),
         )
-    ).all()
-    return [
-        RecordAt(platform_id, row.valid_from, row.valid_to, row.state)
-        for platform_id, row in rows
-    ]
+    )
 
 
 def organizations_of(state: dict[str, Any]) -> set[str]:
@@ -421,17 +481,15 @@ def _natural(state: dict[str, Any], platform_id: str) -> tuple[Any, ...]:
 
 def find_changes(session: Session, wanted: ChangeFilter) -> list[Event]:
     """The change events that pass every filter, oldest first."""
-    query = (
-        select(EventRow, Source.name)
-        .join(Source, Source.id == EventRow.source_id)
-        .order_by(EventRow.observed_at, EventRow.id)
-    )
+    query = _events_query().order_by(EventRow.observed_at, EventRow.id)
     if wanted.since is not None:
         query = query.where(EventRow.observed_at >= wanted.since)
     if wanted.until is not None:
         query = query.where(EventRow.observed_at <= wanted.until)
     if wanted.sources:
-        query = query.where(Source.name.in_(wanted.sources))
+        ids = session.scalars(select(Source.id).where(Source.name.in_(wanted.sources)))
+        # By id, so the (source, observed_at) index serves the time range.
+        query = query.where(EventRow.source_id.in_(list(ids)))
     if wanted.kinds:
         query = query.where(EventRow.kind.in_(wanted.kinds))
     if wanted.action is not None:
@@ -451,7 +509,7 @@ def find_changes(session: Session, wanted: ChangeFilter) -> list[Event]:
             )
         )
     if wanted.organization is None:
-        return [event_from_row(row, name) for row, name in session.execute(query)]
+        return [_event(row) for row in session.execute(query)]
     return _of_organization(session, query, wanted)
 
 
@@ -465,34 +523,36 @@ def _of_organization(session: Session, query: Any, wanted: ChangeFilter) -> list
     query = query.where(EventRow.source_id.in_(by_source))
     rows = session.execute(query).all()
     timelines = _action_timelines(
-        session, {(r.source_id, r.action_platform_id) for r, _ in rows}
+        session, {(r.source_id, r.action_platform_id) for r in rows}
     )
 
     chosen = []
-    for row, name in rows:
+    for row in rows:
         org_id = by_source[row.source_id]
         if row.organization_platform_id == org_id:
-            chosen.append(event_from_row(row, name))
+            chosen.append(_event(row))
         elif row.action_platform_id is not None:
             versions = timelines.get((row.source_id, row.action_platform_id), [])
             if any(
                 org_id in organizations_of(s) for s in _states_around(versions, row)
             ):
-                chosen.append(event_from_row(row, name))
+                chosen.append(_event(row))
     return chosen
 
 
 def _action_timelines(
     session: Session, keys: Iterable[tuple[int, str | None]]
-) -> dict[tuple[int, str], list[ActionVersion]]:
-    timelines: dict[tuple[int, str], list[ActionVersion]] = {}
+) -> dict[tuple[int, str], list[Any]]:
+    timelines: dict[tuple[int, str], list[Any]] = {}
     by_source: dict[int, list[str]] = {}
     for source_id, platform_id in keys:
         if platform_id is not None:
             by_source.setdefault(source_id, []).append(platform_id)
     for source_id, platform_ids in by_source.items():
         rows = session.execute(
-            select(ActionRecord.platform_id, ActionVersion)
+            select(
+                ActionRecord.platform_id, ActionVersion.valid_from, ActionVersion.state
+            )
             .join(ActionVersion, ActionVersion.action_id == ActionRecord.id)
             .where(
                 ActionRecord.source_id == source_id,
@@ -500,14 +560,12 @@ def _action_timelines(
             )
             .order_by(ActionVersion.valid_from)
         ).all()
-        for platform_id, version in rows:
-            timelines.setdefault((source_id, platform_id), []).append(version)
+        for row in rows:
+            timelines.setdefault((source_id, row.platform_id), []).append(row)
     return timelines
 
 
-def _states_around(
-    versions: Sequence[ActionVersion], event: EventRow
-) -> list[dict[str, Any]]:
+def _states_around(versions: Sequence[Any], event: Any) -> list[dict[str, Any]]:
     """The action's states just before and just after the event.
 
     Both count: an action that moves from one organization to another concerns
