@@ -43,6 +43,7 @@ REQUIRED: dict[Layer, frozenset[str]] = {
     ),
     Layer.HTML: frozenset({"name"}),
 }
+REQUIRED[Layer.API] = REQUIRED[Layer.EMBEDDED]
 
 
 @dataclass

@@ -39,6 +39,7 @@ class Layer(enum.StrEnum):
 
     EMBEDDED = "embedded"  # the React flight payload or the Apollo SSR transport
     HTML = "html"  # the rendered markup only
+    API = "api"  # the public GraphQL API, asked directly
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,212 @@
+"""The public GraphQL API as a source kind (``kind = "api"`` or ``"both"``).
+
+A check asks ``plansForHostname`` which plan the site shows, then asks for the
+plan's actions once per language (``@locale``). Each answer becomes observations
+like fetched pages' (one action list and one page per organization, see
+``parsers.api``), so the pipeline stores, merges and diffs them the same way. With
+``kind = "both"`` the pages are fetched too and each is cross-checked against the
+answer in its language: disagreements become anomalies on the page.
+
+The endpoint is the site's own proxy (``<origin>/api/graphql``) unless the source
+names another (``api_url``, e.g. https://api.watch.kausal.tech/v1/graphql/). The
+API is asked anonymously, as the pages are read: public, published actions only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+import stamina
+
+from monitor.fetch import FetchOutcome
+from monitor.pipeline import PageObservation
+from parsers import api
+from parsers.errors import FetchError, ParseError
+from parsers.records import Action, Outcome, PageKind
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTarget:
+    """What to ask: the site (for ``plansForHostname`` and links) and the endpoint."""
+
+    site: str
+    endpoint: str
+    languages: tuple[str, ...] = ()  # empty: every language the plan has
+
+    @classmethod
+    def of(
+        cls, site: str, api_url: str | None = None, languages: Sequence[str] = ()
+    ) -> ApiTarget:
+        parts = urlsplit(site)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return cls(
+            site.rstrip("/"), api_url or f"{origin}/api/graphql", tuple(languages)
+        )
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.site)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def hostname(self) -> str:
+        return urlsplit(self.site).hostname or ""
+
+
+class _Transient(Exception):
+    """A failure worth another try (network, 429, 5xx)."""
+
+
+async def _post(
+    client: httpx.AsyncClient, endpoint: str, query: str, variables: dict[str, Any]
+) -> tuple[bytes, Any]:
+    payload = {"query": query, "variables": variables}
+    async for attempt in stamina.retry_context(on=_Transient, attempts=3):
+        with attempt:
+            try:
+                response = await client.post(endpoint, json=payload)
+            except httpx.TransportError as exc:
+                raise _Transient(f"{endpoint}: {type(exc).__name__}: {exc}") from exc
+            if response.status_code in _TRANSIENT_STATUSES:
+                raise _Transient(f"{endpoint}: HTTP {response.status_code}")
+            if response.status_code != 200:
+                raise FetchError(
+                    f"{endpoint}: HTTP {response.status_code}", url=endpoint
+                )
+            body = response.content
+            try:
+                return body, json.loads(body)
+            except ValueError:
+                raise FetchError(
+                    f"{endpoint}: the answer is not JSON", url=endpoint
+                ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def observe_api(
+    target: ApiTarget,
+    *,
+    user_agent: str,
+    now: datetime | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[PageObservation]:
+    """The API's answers for ``target`` as observations (failed ones included)."""
+    started = now or datetime.now(UTC)
+    headers = {"User-Agent": user_agent, "Accept": "application/json"}
+    async with httpx.AsyncClient(
+        headers=headers, timeout=TIMEOUT, transport=transport
+    ) as client:
+        clock = time.monotonic()
+        try:
+            _, answer = await _post(
+                client, target.endpoint, api.PLANS_QUERY, {"hostname": target.hostname}
+            )
+            plan = api.plan_for_site(answer, target.site)
+        except (FetchError, ParseError, _Transient) as exc:
+            return [_failed(_answer_url(target, None, None), started, exc, clock)]
+
+        languages = target.languages or plan.languages
+        observations: list[PageObservation] = []
+        for lang in languages:
+            url = _answer_url(target, plan.identifier, lang)
+            clock = time.monotonic()
+            try:
+                body, answer = await _post(
+                    client,
+                    target.endpoint,
+                    api.actions_query(lang),
+                    {"plan": plan.identifier},
+                )
+                pages = api.pages_from_answer(
+                    answer,
+                    url=url,
+                    lang=lang,
+                    prefix=api.site_prefix(target.origin, plan, lang),
+                    observed_at=started,
+                )
+            except (FetchError, ParseError, _Transient, ValueError) as exc:
+                observations.append(_failed(url, started, exc, clock))
+                continue
+            duration = time.monotonic() - clock
+            observations += [
+                PageObservation(
+                    url=page.url,
+                    fetched_at=started,
+                    fetch_outcome=FetchOutcome.OK.value,
+                    status_code=200,
+                    body=body,
+                    headers={"content-type": "application/json"},
+                    duration=duration,
+                    page=page,
+                )
+                for page in pages
+            ]
+    logger.info(
+        "%s: %d answers from the API (%s)",
+        target.site,
+        len(observations),
+        ", ".join(languages),
+    )
+    return observations
+
+
+def _answer_url(target: ApiTarget, plan: str | None, lang: str | None) -> str:
+    query = urlencode({k: v for k, v in (("plan", plan), ("lang", lang)) if v})
+    return f"{target.endpoint}?{query}" if query else target.endpoint
+
+
+def _failed(
+    url: str, started: datetime, exc: Exception, clock: float
+) -> PageObservation:
+    outcome = (
+        FetchOutcome.NETWORK_ERROR
+        if isinstance(exc, _Transient)
+        else FetchOutcome.HTTP_ERROR
+    )
+    logger.warning("%s: %s", url, exc)
+    return PageObservation(
+        url=url,
+        fetched_at=started,
+        fetch_outcome=outcome.value,
+        status_code=None,
+        body=None,
+        duration=time.monotonic() - clock,
+        error=str(exc),
+    )
+
+
+def cross_check(
+    pages: Sequence[PageObservation], answers: Sequence[PageObservation]
+) -> list[PageObservation]:
+    """``pages`` with the anomalies the API's answers in their language reveal."""
+    by_language: dict[str, dict[str, Action]] = {}
+    for observation in answers:
+        page = observation.page
+        if page is not None and page.kind is PageKind.ACTION_LIST:
+            by_language[page.language or ""] = {a.id: a for a in page.actions}
+    checked = []
+    for observation in pages:
+        page = observation.page
+        known = by_language.get(page.language or "") if page is not None else None
+        if page is None or known is None or page.outcome is not Outcome.OK:
+            checked.append(observation)
+            continue
+        found = api.cross_check(page, known)
+        if found:
+            page = replace(page, anomalies=page.anomalies + tuple(found))
+            observation = replace(observation, page=page)
+        checked.append(observation)
+    return checked

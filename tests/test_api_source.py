@@ -1,0 +1,230 @@
+"""The GraphQL API as a source: same records as the pages, and a cross-check of them.
+
+The API is a real HTTP server on 127.0.0.1 answering from the fixtures' real API
+answers (tests/graphql_server.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.api_source import ApiTarget, cross_check, observe_api
+from monitor.localserve import read_fixture
+from monitor.pipeline import PageObservation, observe_saved
+from parsers import api
+from parsers.errors import ParseError
+from parsers.records import Layer, Outcome, PageKind, ParsedPage
+from tests.fidelity_corpus import SERIES, UI_2026
+from tests.graphql_server import GraphQLState, graphql_server
+
+NOW = datetime(2027, 1, 15, 17, 26, tzinfo=UTC)
+AGENT = "planwatch-test (+watch@example.org)"
+
+
+def _observe(target: ApiTarget) -> list[PageObservation]:
+    return asyncio.run(observe_api(target, user_agent=AGENT, now=NOW))
+
+
+def _pages(observations: list[PageObservation]) -> list[ParsedPage]:
+    pages = [o.page for o in observations]
+    assert all(p is not None for p in pages), [o.error for o in observations]
+    return [p for p in pages if p is not None]
+
+
+def _action_list(pages: list[ParsedPage], lang: str) -> ParsedPage:
+    return next(
+        p for p in pages if p.kind is PageKind.ACTION_LIST and p.language == lang
+    )
+
+
+def test_the_api_gives_the_records_the_pages_give() -> None:
+    state = GraphQLState(UI_2026 / "truth")
+    with graphql_server(state) as origin:
+        observations = _observe(ApiTarget.of(origin + "/", languages=["fi", "en"]))
+    pages = _pages(observations)
+
+    for lang, prefix in (("fi", ""), ("en", "/en")):
+        from_api = _action_list(pages, lang)
+        body = read_fixture(UI_2026 / "html" / f"action-list.{lang}.html")
+        from_page = observe_saved(
+            f"http://demo.localhost:3100{prefix}/actions", body, NOW
+        ).page
+        assert from_page is not None
+
+        assert from_api.layer is Layer.API
+        assert [a.id for a in from_api.actions] == [a.id for a in from_page.actions]
+        for mine, theirs in zip(from_api.actions, from_page.actions, strict=True):
+            for name in (
+                "identifier",
+                "name",
+                "status",
+                "phase",
+                "status_summary",
+                "completion",
+                "updated_at",
+                "tasks",
+                "responsible_parties",
+                "merged_with",
+                "merged_with_identifier",
+                "start_date",
+                "end_date",
+                "primary_org_id",
+            ):
+                assert getattr(mine, name) == getattr(theirs, name), (mine.id, name)
+            # Links point at the site the API was asked about, in that language.
+            assert mine.url == f"{origin}{prefix}/actions/{mine.identifier}"
+        assert from_api.plan is not None
+        assert from_api.plan.languages == ("fi", "en", "sv", "de")
+
+
+def test_organizations_from_the_api_match_their_pages() -> None:
+    state = GraphQLState(UI_2026 / "truth")
+    with graphql_server(state) as origin:
+        pages = _pages(_observe(ApiTarget.of(origin, languages=["en"])))
+
+    orgs = {
+        p.organization.id: p
+        for p in pages
+        if p.kind is PageKind.ORGANIZATION and p.organization is not None
+    }
+    for org_id in ("1", "2", "5", "6"):
+        body = read_fixture(UI_2026 / "html" / f"organization-{org_id}.en.html")
+        page = observe_saved(
+            f"http://demo.localhost:3100/en/organizations/{org_id}", body, NOW
+        ).page
+        assert page is not None
+        assert page.organization is not None
+        mine = orgs[org_id]
+        assert mine.organization is not None
+        assert mine.organization.name == page.organization.name
+        assert mine.organization.action_count == page.organization.action_count
+        assert {a.id for a in mine.actions} == {a.id for a in page.actions}
+
+
+def test_queries_name_the_host_the_plan_and_the_language() -> None:
+    state = GraphQLState(SERIES / "r03" / "truth")
+    with graphql_server(state) as origin:
+        observations = _observe(ApiTarget.of(origin + "/en"))
+
+    first, *rest = state.requests
+    assert "plansForHostname" in first["query"]
+    assert first["variables"] == {"hostname": "127.0.0.1"}
+    # Every language the plan has (the answers of r03 exist in fi and en only).
+    asked = [r["query"].split("@locale(lang: ", 1)[1][:4] for r in rest]
+    assert asked == ['"fi"', '"en"', '"sv"', '"de"']
+    assert all(r["variables"] == {"plan": "demo"} for r in rest)
+    assert all(h["user-agent"] == AGENT for h in state.headers)
+    failed = [o for o in observations if o.page is None]
+    assert [o.url.rsplit("lang=", 1)[1] for o in failed] == ["sv", "de"]
+    assert all(o.fetch_outcome == "http_error" for o in failed)
+
+
+def test_the_truth_files_read_verbatim() -> None:
+    # The real answers, in the truth query's own shape (data.plan.actions).
+    answer = json.loads((SERIES / "r03" / "truth" / "plan-actions.fi.json").read_text())
+    plan = api.ApiPlan("demo", None, "fi", ("fi", "en"), "")
+
+    pages = api.pages_from_answer(
+        answer,
+        url="https://example.org/api/graphql?plan=demo&lang=fi",
+        lang="fi",
+        prefix=api.site_prefix("https://example.org", plan, "fi"),
+        observed_at=NOW,
+    )
+
+    listed = _action_list(pages, "fi")
+    assert len(listed.actions) == len(answer["data"]["plan"]["actions"])
+    assert listed.actions[0].url == "https://example.org/actions/1"
+    assert api.site_prefix("https://x.org", plan, "en") == "https://x.org/en"
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ({"fail_with": 500}, "HTTP 500"),
+        ({"fail_with": 503}, "HTTP 503"),
+        ({"errors": ["Cannot query field 'x'"]}, "Cannot query field 'x'"),
+        ({"hostname": "elsewhere.example"}, "no plan is published"),
+    ],
+)
+def test_failures_are_failed_observations(
+    setup: dict[str, object], message: str
+) -> None:
+    state = GraphQLState(SERIES / "r03" / "truth", **setup)  # type: ignore[arg-type]
+    with graphql_server(state) as origin:
+        observations = _observe(ApiTarget.of(origin))
+
+    (failed,) = observations
+    assert failed.page is None
+    assert failed.failed
+    assert failed.error is not None
+    assert message in failed.error
+
+
+def test_answer_errors_name_what_went_wrong() -> None:
+    with pytest.raises(ParseError, match="not a GraphQL answer"):
+        api.answer_data([], "planActions (fi)")
+    with pytest.raises(ValueError, match="not a language code"):
+        api.actions_query('fi") { evil }')
+
+
+def _round_pages(name: str, lang: str) -> list[PageObservation]:
+    listing = json.loads((SERIES / name / "pages.json").read_text())
+    prefix = "" if lang == "fi" else f"/{lang}"
+    found = []
+    for entry in listing["pages"]:
+        if entry["lang"] != lang or entry["status"] != 200:
+            continue
+        body = read_fixture(SERIES / name / "html" / f"{entry['page']}.{lang}.html")
+        found.append(
+            observe_saved(
+                f"http://demo.localhost:3000{prefix}{entry['path']}", body, NOW
+            )
+        )
+    return found
+
+
+def test_both_agrees_when_pages_and_api_show_the_same_round() -> None:
+    state = GraphQLState(SERIES / "r03" / "truth")
+    with graphql_server(state) as origin:
+        answers = _observe(ApiTarget.of(origin, languages=["fi"]))
+    pages = _round_pages("r03", "fi")
+
+    checked = cross_check(pages, answers)
+
+    assert len(checked) == len(pages)
+    found = [a for o in checked if o.page for a in o.page.anomalies]
+    assert found == []
+
+
+def test_both_reports_what_differs_and_what_lags() -> None:
+    # r02's pages against r01's answers: action 10's completion changed with its
+    # update time left alone (a real disagreement at one version); the other edits
+    # moved the update time (one side lags).
+    state = GraphQLState(SERIES / "r01" / "truth")
+    with graphql_server(state) as origin:
+        answers = _observe(ApiTarget.of(origin, languages=["fi"]))
+    pages = _round_pages("r02", "fi")
+
+    checked = cross_check(pages, answers)
+
+    action_10 = next(o.page for o in checked if o.url.endswith("/actions/10"))
+    assert action_10 is not None
+    assert [a.code for a in action_10.anomalies] == ["layer_disagreement"]
+    assert "completion" in action_10.anomalies[0].detail
+    action_3 = next(o.page for o in checked if o.url.endswith("/actions/3"))
+    assert action_3 is not None
+    assert [a.code for a in action_3.anomalies] == ["source_lag"]
+    listing = next(o.page for o in checked if o.url.endswith("/actions"))
+    assert listing is not None
+    details = " ".join(a.detail for a in listing.anomalies)
+    assert "the page shows actions the API does not: ['19']" in details
+    # Pages never lose their records to a cross-check.
+    assert all(
+        o.page is None or o.page.outcome is Outcome.OK or not o.page.actions
+        for o in checked
+    )
