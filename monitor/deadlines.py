@@ -5,7 +5,8 @@ the merged state at the check's observation time, never from rendered text:
 
 - ``became_stale`` when an active action's latest possible update passes the stale
   line; ``no_longer_stale`` when a new update brings it back under. An action that is
-  completed, merged or removed just leaves the ledger, silently.
+  completed, merged or removed just leaves the ledger, silently; one whose status no
+  page showed is not judged.
 - ``task_late`` when an open task's due date is before today in the plan's time zone;
   ``task_due_soon`` when it is due within the window (30 days unless configured).
 
@@ -119,9 +120,13 @@ def assess(
     result = Assessment()
     today = now.astimezone(rules.timezone).date()
     for action_id, state in states.items():
-        _assess_staleness(result, action_id, state, now, rules.limits)
-        if not staleness.is_active(state):
+        active = staleness.is_active(state)
+        if active is None:
+            result.unknown |= {f"stale:{action_id}", f"tasks:{action_id}"}
             continue
+        if not active:
+            continue
+        _assess_staleness(result, action_id, state, now, rules.limits)
         if state.tasks is None:
             result.unknown.add(f"tasks:{action_id}")
             continue
@@ -140,9 +145,8 @@ def _assess_staleness(
     limits: TimelinessLimits,
 ) -> None:
     stale = staleness.is_stale(state, now, limits)
-    if stale is None:
-        if staleness.is_active(state):
-            result.unknown.add(f"stale:{action_id}")
+    if stale is None:  # no update time on any page
+        result.unknown.add(f"stale:{action_id}")
         return
     if not stale:
         result.fresh.add(action_id)

@@ -20,8 +20,9 @@ from storage.state import ActionState
 
 DEFAULT_LIMITS = TimelinessLimits()
 
-# Status summaries of actions that are finished or out of play (the platform's own
-# notifications skip them too): their age is nobody's concern.
+# Status summaries (and the default status identifiers) of actions that are finished
+# or out of play (the platform's own notifications skip them too): their age is
+# nobody's concern.
 INACTIVE_SUMMARIES = frozenset(
     {"COMPLETED", "CANCELLED", "MERGED", "OUT_OF_SCOPE", "POSTPONED"}
 )
@@ -43,10 +44,19 @@ class Age:
         return crossed[-1] if crossed else None
 
 
-def is_active(state: ActionState) -> bool:
+def is_active(state: ActionState) -> bool | None:
+    """Is the action still in play? None when no page said what its status is.
+
+    The 2024 organization tables show no status at all, and the markup names a
+    status only in the plan's own words: planwatch then cannot tell a finished
+    action from a forgotten one, and judges neither.
+    """
     if state.merged_with is not None:
         return False
-    return (state.status_summary or "").upper() not in INACTIVE_SUMMARIES
+    summary = state.status_summary or state.status
+    if summary is None:
+        return None
+    return summary.upper() not in INACTIVE_SUMMARIES
 
 
 def latest_update(state: ActionState) -> tuple[datetime, bool] | None:
@@ -70,7 +80,7 @@ def is_stale(
     state: ActionState, now: datetime, limits: TimelinessLimits
 ) -> bool | None:
     """True or False for an active action whose update time is known, else None."""
-    if not is_active(state):
+    if is_active(state) is not True:
         return None
     current = age(state, now)
     if current is None:

@@ -87,6 +87,18 @@ def test_finished_merged_or_undated_actions_are_never_stale() -> None:
     done = ActionState(id="1", status_summary="COMPLETED", updated_exact=old)
     assert is_stale(done, NOW, DEFAULT_LIMITS) is None
     assert is_stale(stale_state(), NOW, DEFAULT_LIMITS) is None
+    cancelled = ActionState(id="1", status="cancelled", updated_exact=old)
+    assert is_stale(cancelled, NOW, DEFAULT_LIMITS) is None
+
+
+def test_an_action_whose_status_no_page_showed_is_not_judged() -> None:
+    old = (NOW - 400 * DAY).isoformat()
+    task = TaskState(id="7", state="IN_PROGRESS", due_at="2026-01-01")
+    unknown = ActionState(id="1", updated_exact=old, tasks=(task,))
+    assert is_stale(unknown, NOW, DEFAULT_LIMITS) is None
+    found = assess({"1": unknown}, NOW, rules())
+    assert not found.holding
+    assert found.unknown == {"stale:1", "tasks:1"}
 
 
 def test_the_lines_passed_are_named() -> None:
