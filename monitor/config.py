@@ -24,7 +24,7 @@ import os
 import tomllib
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,7 +50,18 @@ class _Strict(BaseModel):
 
 class SourceConfig(_Strict):
     name: Name
-    pages: list[str] = Field(min_length=1)
+    # Pages to check; with ``site``, the site's pages are added (see below).
+    pages: list[str] = Field(default_factory=list)
+    # A whole site, e.g. "https://ilmastovahti.espoo.fi/en": its action list, action
+    # pages and organization pages, found at check time (monitor/discover.py) and
+    # reused for discover_hours; the config seeds ``pages`` with its action list.
+    site: str | None = None
+    discover_hours: float = Field(default=24.0, gt=0)
+    # Where the data comes from: the pages, the public GraphQL API, or both (the
+    # API then cross-checks the pages); see monitor/api_source.py.
+    kind: Literal["pages", "api", "both"] = "pages"
+    api_url: str | None = None  # default: the site's own proxy, <origin>/api/graphql
+    languages: list[str] = Field(default_factory=list)  # API: default all the plan's
     interval_minutes: float = Field(default=60.0, gt=0)
     jitter_seconds: float = Field(default=60.0, ge=0)
     failures_before_alert: int = Field(default=1, ge=1)
@@ -76,6 +87,44 @@ class SourceConfig(_Strict):
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return pages
+
+    @field_validator("site", "api_url")
+    @classmethod
+    def _one_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        if parts.query or parts.fragment:
+            raise ValueError(f"give the site's root, without ? or #: {url!r}")
+        return url.rstrip("/")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_pages(cls, raw: Any) -> Any:
+        # A site alone is a source: its action list is the page known at load time.
+        if isinstance(raw, dict) and raw.get("site") and not raw.get("pages"):
+            site = str(raw["site"]).rstrip("/")
+            return {**raw, "pages": [f"{site}/actions"]}
+        return raw
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> SourceConfig:
+        if not self.pages:
+            raise ValueError("give pages = [...] or site = \"https://...\"")
+        for lang in self.languages:
+            if not lang.replace("-", "").isalnum() or len(lang) > 10:
+                raise ValueError(f"not a language code: {lang!r}")
+        return self
+
+    @property
+    def api_site(self) -> str:
+        """The site the API is asked about: ``site``, else the first page's origin."""
+        if self.site is not None:
+            return self.site
+        parts = urlsplit(self.pages[0])
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("stale_days")
     @classmethod
