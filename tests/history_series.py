@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
+import io
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from monitor.pipeline import PageObservation, observe_saved, record_check
 from storage.db import Database
@@ -43,6 +46,11 @@ def saved_pages(
     round_name: str, langs: tuple[str, ...] = ("en",)
 ) -> tuple[SavedPage, ...]:
     listing = json.loads((SERIES / round_name / "pages.json").read_text())["pages"]
+    # Pages that carry no render time (redirects while the backend was down) are
+    # filed at the round's clock.
+    clock = json.loads((SERIES / round_name / "round.json").read_text())[
+        "faked_now_utc"
+    ]
     pages = []
     for entry in listing:
         if entry["lang"] not in langs or entry.get("error"):
@@ -55,7 +63,7 @@ def saved_pages(
             SavedPage(
                 url=HOST + entry["path"],  # the path has the language prefix
                 observed_at=datetime.fromisoformat(
-                    entry["ui_now"].replace("Z", "+00:00")
+                    (entry["ui_now"] or clock).replace("Z", "+00:00")
                 ),
                 status=entry["status"],
                 body=gzip.decompress(html.read_bytes()),
@@ -95,6 +103,54 @@ def record_rounds(db: Database, rounds: tuple[str, ...], source: str = "demo") -
 
 def truth(round_name: str) -> dict[str, dict[str, Any]]:
     return plan_actions(SERIES / round_name / "truth" / "plan-actions.en.json")
+
+
+def write_warc(path: Path, pages: Iterable[SavedPage]) -> None:
+    """A WARC as a crawler writes it: a warcinfo, then a request and a response per
+    page, then an image (that an import must skip)."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        _write(writer, writer.create_warcinfo_record(path.name, {"software": "tests"}))
+        for page in pages:
+            date = {"WARC-Date": page.observed_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            request = io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")
+            _write(
+                writer,
+                writer.create_warc_record(
+                    page.url, "request", payload=request, warc_headers_dict=date
+                ),
+            )
+            http = StatusAndHeaders(
+                f"{page.status} OK", list(page.headers), protocol="HTTP/1.1"
+            )
+            _write(
+                writer,
+                writer.create_warc_record(
+                    page.url,
+                    "response",
+                    payload=io.BytesIO(page.body),
+                    http_headers=http,
+                    warc_headers_dict=date,
+                ),
+            )
+        logo = StatusAndHeaders(
+            "200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1"
+        )
+        _write(
+            writer,
+            writer.create_warc_record(
+                f"{HOST}/logo.png",
+                "response",
+                payload=io.BytesIO(b"\x89PNG not really"),
+                http_headers=logo,
+            ),
+        )
+
+
+def _write(writer: WARCWriter, record: Any) -> None:
+    writer.write_record(record)
+    # warcio buffers each record in a temporary file it leaves open.
+    record.raw_stream.close()
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from monitor.cli import app
 from parsers.errors import PlanwatchError
 from storage.db import open_database
 from storage.models import Check, Snapshot
 from storage.warc import ArchivedPage, group_crawls, read_warc
-from tests.history_series import SavedPage, saved_pages
+from tests.history_series import SavedPage, saved_pages, write_warc
 
 ROUNDS = ("r00", "r02")
 # Enough of the site to see r02's edits (a rename, a new action, status changes).
@@ -29,55 +25,6 @@ PATHS = ("/en/actions", "/en/organizations/2", "/en/actions/2", "/en/actions/19"
 
 def _pages(round_name: str) -> list[SavedPage]:
     return [p for p in saved_pages(round_name) if p.url.endswith(PATHS)]
-
-
-def _write(writer: WARCWriter, record: Any) -> None:
-    writer.write_record(record)
-    # warcio buffers each record in a temporary file it leaves open.
-    record.raw_stream.close()
-
-
-def _write_warc(path: Path, pages: list[SavedPage]) -> None:
-    """A WARC as a crawler writes it: requests, responses, an image, metadata."""
-    with path.open("wb") as handle:
-        writer = WARCWriter(handle, gzip=True)
-        _write(writer, writer.create_warcinfo_record(path.name, {"software": "tests"}))
-        for page in pages:
-            date = page.observed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            _write(
-                writer,
-                writer.create_warc_record(
-                    page.url,
-                    "request",
-                    payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"),
-                    warc_headers_dict={"WARC-Date": date},
-                ),
-            )
-            http = StatusAndHeaders(
-                f"{page.status} OK", list(page.headers), protocol="HTTP/1.1"
-            )
-            _write(
-                writer,
-                writer.create_warc_record(
-                    page.url,
-                    "response",
-                    payload=io.BytesIO(page.body),
-                    http_headers=http,
-                    warc_headers_dict={"WARC-Date": date},
-                ),
-            )
-        logo = StatusAndHeaders(
-            "200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1"
-        )
-        _write(
-            writer,
-            writer.create_warc_record(
-                "http://demo.localhost:3000/logo.png",
-                "response",
-                payload=io.BytesIO(b"\x89PNG not really"),
-                http_headers=logo,
-            ),
-        )
 
 
 def _write_manifest(path: Path, pages: list[SavedPage]) -> None:
@@ -114,7 +61,7 @@ def test_a_warc_imports_like_the_same_pages_from_a_manifest(
 ) -> None:
     pages = [p for name in ROUNDS for p in _pages(name)]
     warc = tmp_path / "crawl.warc.gz"
-    _write_warc(warc, pages)
+    write_warc(warc, pages)
     runner = CliRunner()
 
     result = runner.invoke(
