@@ -26,8 +26,10 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import stamina
 
-from monitor.fetch import FetchOutcome
+from monitor.config import Settings, SourceConfig
+from monitor.fetch import FetchOutcome, FetchPolicy
 from monitor.pipeline import PageObservation
+from monitor.workers import FetchLoop
 from parsers import api
 from parsers.errors import FetchError, ParseError
 from parsers.records import Action, Outcome, PageKind
@@ -210,3 +212,25 @@ def cross_check(
             observation = replace(observation, page=page)
         checked.append(observation)
     return checked
+
+
+def with_api(
+    source: SourceConfig,
+    observations: list[PageObservation],
+    loop: FetchLoop,
+    settings: Settings,
+) -> list[PageObservation]:
+    """A check's observations with the API's, for sources of kind api or both.
+
+    ``both``: the pages are cross-checked against the answers in their language.
+    """
+    if source.kind == "pages":
+        return observations
+    target = ApiTarget.of(source.api_site, source.api_url, source.languages)
+    agent = FetchPolicy(
+        user_agent=settings.user_agent, contact=settings.contact
+    ).user_agent_header
+    answers = loop.run(observe_api(target, user_agent=agent))
+    if source.kind == "both":
+        observations = cross_check(observations, answers)
+    return [*observations, *answers]

@@ -29,8 +29,10 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 
 from monitor import conditional
+from monitor.api_source import with_api
 from monitor.conditional import PageMemory, Tally
 from monitor.config import Config, SourceConfig
+from monitor.discover import SiteCache, source_pages
 from monitor.fetch import FetchPolicy, FetchResult
 from monitor.locks import acting_on
 from monitor.pipeline import CheckReport, record_check
@@ -107,6 +109,7 @@ class Checker:
         self.targets = targets
         self.loop = loop
         self.memory = memory if memory is not None else PageMemory()
+        self.sites = SiteCache()  # what site discovery found, per site
         self._sqlite_writer = threading.Lock()
 
     def check(
@@ -119,7 +122,8 @@ class Checker:
     ) -> SourceCheck:
         """Check ``source`` once, writing through ``db`` (a claim's or the real one)."""
         now = datetime.now(UTC)
-        known = self.memory.load(db, source.name, source.pages)
+        pages = source_pages(source, self.loop, self.sites)  # site = ...: expanded
+        known = self.memory.load(db, source.name, pages)
 
         def page_done(result: FetchResult) -> None:
             if on_page is not None:
@@ -127,12 +131,13 @@ class Checker:
 
         started = time.monotonic()
         fetching = conditional.fetch_all(
-            self.loop.fetcher, source.pages, known, now, page_done
+            self.loop.fetcher, pages, known, now, page_done
         )
         results = self.loop.run(fetching, keepalive=keepalive)
         fetch_seconds = time.monotonic() - started
 
         observations, tally = conditional.observe_all(db, results, known, self.memory)
+        observations = with_api(source, observations, self.loop, self.config.planwatch)
         with self._writing(db):
             report = record_check(
                 db,
