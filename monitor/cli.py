@@ -288,6 +288,7 @@ def _print_events(rows: list[tuple[str, str, str, str | None]]) -> None:
 # when imported here (one line each, at the end of this block).
 from monitor import cli_history  # noqa: E402, F401, I001
 from monitor import cli_web  # noqa: E402, F401
+from monitor import cli_notify  # noqa: E402, F401
 from monitor import cli_changes  # noqa: E402, F401
 
 

@@ -16,6 +16,15 @@ so the config itself can be shared::
     [[targets]]
     name = "unit-lead"
     url_env = "PLANWATCH_UNIT_LEAD_URL"   # or url = "...", or url_file = "..."
+
+    [[subscriptions]]                     # optional: see notifiers/subscriptions.py
+    name = "transport"
+    targets = ["unit-lead"]
+    organizations = ["12"]                # the unit and every unit under it
+    language = "fi"
+    mode = "digest"
+    at = "08:00"
+    timezone = "Europe/Helsinki"
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import os
 import tomllib
 from datetime import time as dt_time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -34,14 +44,29 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from notifiers.targets import Target
+from notifiers.subscriptions import (
+    WEEKDAYS,
+    DeliveryPolicy,
+    Filters,
+    Routing,
+    Schedule,
+    Subscription,
+)
+from notifiers.targets import Target, build_url
 from parsers.errors import ConfigError
+from storage.events import EventKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")]
+Language = Literal["en", "fi", "sv", "de"]
+Weekday = Literal[
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+]
+FORCE_TO_ENV = "PLANWATCH_FORCE_TO"
 
 
 class _Strict(BaseModel):
@@ -112,7 +137,7 @@ class SourceConfig(_Strict):
     @model_validator(mode="after")
     def _something_to_check(self) -> SourceConfig:
         if not self.pages:
-            raise ValueError("give pages = [...] or site = \"https://...\"")
+            raise ValueError('give pages = [...] or site = "https://..."')
         for lang in self.languages:
             if not lang.replace("-", "").isalnum() or len(lang) > 10:
                 raise ValueError(f"not a language code: {lang!r}")
@@ -160,45 +185,221 @@ class SourceConfig(_Strict):
 
 
 class TargetConfig(_Strict):
+    """A notification target: a whole Apprise URL, or the fields of one.
+
+    Secrets come from the environment or a file (``url_env``/``url_file``,
+    ``password_env``/``password_file``); an inline ``url`` in a config file may not
+    hold a password. With fields, planwatch percent-encodes each part itself.
+    """
+
     name: Name
     url: SecretStr | None = None
     url_env: str | None = None
     url_file: Path | None = None
-    language: str = "en"
+    scheme: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*$")
+    host: str | None = Field(default=None, min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    user: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    recipients: list[str] = Field(default_factory=list)
+    path: list[str] = Field(default_factory=list)
+    params: dict[str, str] = Field(default_factory=dict)
+    language: Language = "en"
+    format: Literal["text", "markdown", "html"] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _no_inline_password(
+        cls, url: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        from_file = bool(info.context and info.context.get("from_file"))
+        if url is not None and from_file and _has_password(url.get_secret_value()):
+            raise ValueError(
+                "holds a password: put the URL in url_env or url_file, or give "
+                "the fields with password_env or password_file"
+            )
+        return url
 
     @model_validator(mode="after")
-    def _one_url(self) -> TargetConfig:
-        given = [k for k in ("url", "url_env", "url_file") if getattr(self, k)]
-        if len(given) != 1:
+    def _one_way(self) -> TargetConfig:
+        whole = [k for k in ("url", "url_env", "url_file") if getattr(self, k)]
+        fields = [
+            k
+            for k in ("scheme", "host", "port", "user", "password_env", "password_file")
+            if getattr(self, k) is not None
+        ] + [k for k in ("recipients", "path", "params") if getattr(self, k)]
+        if whole and fields:
             raise ValueError(
-                "give exactly one of url, url_env, url_file "
-                f"(got {', '.join(given) or 'none'})"
+                f"give either a whole URL ({', '.join(whole)}) or its fields "
+                f"({', '.join(fields)}), not both"
+            )
+        if fields and not (self.scheme and self.host):
+            raise ValueError("with fields, give at least scheme and host")
+        if self.password_env and self.password_file:
+            raise ValueError("give one of password_env, password_file")
+        if not fields and len(whole) != 1:
+            raise ValueError(
+                "give exactly one of url, url_env, url_file, or the fields scheme, "
+                f"host, ... (got {', '.join(whole) or 'none'})"
             )
         return self
 
     def resolve(self) -> Target:
-        if self.url is not None:
-            url = self.url.get_secret_value()
-        elif self.url_env is not None:
-            url = os.environ.get(self.url_env, "")
-            if not url:
-                raise ConfigError(
-                    f"target {self.name!r}: environment variable {self.url_env} "
-                    "is not set"
-                )
-        else:
-            assert self.url_file is not None
-            try:
-                url = self.url_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(
-                    f"target {self.name!r}: cannot read url_file {self.url_file}: "
-                    f"{exc.strerror}"
-                ) from None
+        url = self._url()
         try:
-            return Target(self.name, url, self.language)
+            return Target(self.name, url, self.language, self.format or "")
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _url(self) -> str:
+        if self.scheme is not None and self.host is not None:
+            return build_url(
+                scheme=self.scheme,
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self._secret(
+                    "password", self.password_env, self.password_file
+                ),
+                path=self.path,
+                recipients=self.recipients,
+                params=self.params,
+            )
+        if self.url is not None:
+            return self.url.get_secret_value()
+        url = self._secret("url", self.url_env, self.url_file)
+        assert url is not None
+        return url
+
+    def _secret(self, what: str, env: str | None, file: Path | None) -> str | None:
+        if env is not None:
+            value = os.environ.get(env, "")
+            if not value:
+                raise ConfigError(
+                    f"target {self.name!r}: environment variable {env} "
+                    f"({what}) is not set"
+                )
+            return value
+        if file is not None:
+            try:
+                return file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"target {self.name!r}: cannot read {what}_file {file}: "
+                    f"{exc.strerror}"
+                ) from None
+        return None
+
+
+class SubscriptionConfig(_Strict):
+    """Which changes go to which targets, when, in which language."""
+
+    name: Name
+    targets: list[Name] = Field(min_length=1)
+    language: Language = "en"
+    mode: Literal["immediate", "digest"] = "immediate"
+    sources: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
+    plans: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    action_identifiers: list[str] = Field(default_factory=list)
+    kinds: list[EventKind] = Field(default_factory=list)
+    every: Literal["day", "week"] = "day"
+    at: dt_time | None = None
+    weekday: Weekday | None = None
+    timezone: str = "UTC"
+    send_empty: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {name!r} (use an IANA name such as "
+                "'Europe/Helsinki' or 'UTC')"
+            ) from None
+        return name
+
+    @field_validator("sites", "plans")
+    @classmethod
+    def _no_scheme(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if "://" in value or not value.strip("/"):
+                raise ValueError(
+                    f"{value!r}: give a host name such as 'ilmastovahti.espoo.fi' "
+                    "(plans: host/basePath), without a scheme"
+                )
+        return [v.strip("/").lower() for v in values]
+
+    @model_validator(mode="after")
+    def _schedule(self) -> SubscriptionConfig:
+        if self.mode == "immediate":
+            given = [k for k in ("at", "weekday") if getattr(self, k) is not None]
+            if given or self.every != "day" or self.send_empty:
+                raise ValueError(
+                    'at, every, weekday and send_empty are for mode = "digest"'
+                )
+            return self
+        if self.at is None:
+            raise ValueError('mode = "digest" needs at = "HH:MM" (local time)')
+        if (self.every == "week") != (self.weekday is not None):
+            raise ValueError('give weekday with every = "week", and only then')
+        return self
+
+    def subscription(self) -> Subscription:
+        schedule = None
+        if self.mode == "digest":
+            assert self.at is not None
+            schedule = Schedule(
+                at=self.at,
+                timezone=self.timezone,
+                weekday=WEEKDAYS.index(self.weekday) if self.weekday else None,
+            )
+        return Subscription(
+            name=self.name,
+            targets=tuple(self.targets),
+            language=self.language,
+            filters=Filters(
+                sources=frozenset(self.sources),
+                sites=frozenset(self.sites),
+                plans=frozenset(self.plans),
+                organizations=frozenset(self.organizations),
+                actions=frozenset(self.actions),
+                action_identifiers=frozenset(self.action_identifiers),
+                kinds=frozenset(self.kinds),
+            ),
+            schedule=schedule,
+            send_empty=self.send_empty,
+            timezone=self.timezone,
+        )
+
+
+class NotificationSettings(_Strict):
+    """Delivery: how often to try, how long to wait, when a claim is stale."""
+
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    first_retry_seconds: float = Field(default=30.0, gt=0)
+    max_retry_seconds: float = Field(default=6 * 3600.0, gt=0)
+    claim_timeout_seconds: float = Field(default=600.0, gt=0)
+
+    def policy(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            max_attempts=self.max_attempts,
+            first_retry=timedelta(seconds=self.first_retry_seconds),
+            max_retry=timedelta(seconds=self.max_retry_seconds),
+            claim_timeout=timedelta(seconds=self.claim_timeout_seconds),
+        )
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return False
 
 
 class Settings(_Strict):
@@ -228,18 +429,52 @@ class Config(_Strict):
     planwatch: Settings = Settings()
     sources: list[SourceConfig] = Field(default_factory=list)
     targets: list[TargetConfig] = Field(default_factory=list)
+    subscriptions: list[SubscriptionConfig] = Field(default_factory=list)
+    notifications: NotificationSettings = NotificationSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
-        for kind, items in (("source", self.sources), ("target", self.targets)):
+        named: tuple[tuple[str, list[Any]], ...] = (
+            ("source", self.sources),
+            ("target", self.targets),
+            ("subscription", self.subscriptions),
+        )
+        for kind, items in named:
             names = [item.name for item in items]
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{kind} names must be unique, repeated: {dupes}")
         return self
 
-    def resolved_targets(self) -> dict[str, Target]:
-        return {t.name: t.resolve() for t in self.targets}
+    @model_validator(mode="after")
+    def _subscribed_targets_exist(self) -> Config:
+        known = [t.name for t in self.targets]
+        for sub in self.subscriptions:
+            for name in sub.targets:
+                if name not in known:
+                    raise ValueError(
+                        f"subscription {sub.name!r} names target {name!r}, which is "
+                        f"not among the targets ({', '.join(known) or 'none'})"
+                    )
+        return self
+
+    def resolved_targets(self) -> Routing:
+        """The targets with their secrets read, and the subscriptions routing to them.
+
+        ``PLANWATCH_FORCE_TO`` (an Apprise URL) sends every message there instead:
+        for a staging copy of a real configuration.
+        """
+        targets = {t.name: t.resolve() for t in self.targets}
+        try:
+            return Routing(
+                targets,
+                [s.subscription() for s in self.subscriptions],
+                policy=self.notifications.policy(),
+                source_pages={s.name: s.pages for s in self.sources},
+                force_to=os.environ.get(FORCE_TO_ENV) or None,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def load_config(path: Path) -> Config:
@@ -254,7 +489,7 @@ def load_config(path: Path) -> Config:
 
 def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
     try:
-        return Config.model_validate(raw)
+        return Config.model_validate(raw, context={"from_file": True})
     except ValidationError as exc:
         raise ConfigError(f"{where}: {_explain(exc)}") from None
 
@@ -267,7 +502,7 @@ def _explain(exc: ValidationError) -> str:
         shown = (
             "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
         )
-        if "url" in key:
+        if any(word in key for word in ("url", "password", "params", "user")):
             shown = ""  # may be a secret
         problems.append(f"{key}{shown}: {error['msg']}")
     return "; ".join(problems)

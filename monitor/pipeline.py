@@ -37,7 +37,8 @@ from monitor.changes import (
 )
 from monitor.fetch import Fetcher, FetchOutcome, FetchResult
 from monitor.rules import ChangeRules
-from notifiers.render import render_check
+from notifiers.outbox import queue_check
+from notifiers.subscriptions import Routing
 from notifiers.targets import Target
 from parsers.kausal import parse_page
 from parsers.records import Outcome, ParsedPage, TimelinessLimits
@@ -238,7 +239,9 @@ def record_check(
         run.deadline_alerts()
 
         rows = repo.add_events(session, source, check, run.events)
-        notifications = _queue(session, source, check, run.events, rows, targets or {})
+        notifications = _queue(
+            session, source, check, run.events, rows, targets, observations
+        )
         outcome = run.outcome()
         _close_check(source, check, outcome, len(run.events), seen_at)
 
@@ -782,27 +785,20 @@ def _queue(
     check: Check,
     events: Sequence[Event],
     rows: Sequence[object],
-    targets: Mapping[str, Target],
+    targets: Mapping[str, Target] | None,
+    observations: Sequence[PageObservation],
 ) -> int:
-    if not events:
-        return 0
-    message = render_check(source.name, events)
-    ids = [getattr(row, "id") for row in rows]  # noqa: B009 (rows are EventRow)
-    queued = 0
-    for name in targets:
-        if repo.enqueue(
-            session,
-            key=f"check:{check.id}:{name}",
-            target=name,
-            check=check,
-            title=message.title,
-            body=message.body,
-            body_format=message.body_format,
-            event_ids=ids,
-            now=check.observed_at,
-        ):
-            queued += 1
-    return queued
+    # Subscriptions, rendering and the outbox belong to notifiers; the pages this
+    # check fetched tell it which sites a message may link to.
+    return queue_check(
+        session,
+        source,
+        check,
+        events,
+        [getattr(row, "id") for row in rows],  # noqa: B009 (rows are EventRow)
+        Routing.of(targets),
+        pages=[o.url for o in observations],
+    )
 
 
 def _display_name(names: Mapping[str, str]) -> str | None:
