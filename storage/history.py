@@ -34,7 +34,6 @@ from storage.models import (
     EventRow,
     OrganizationRecord,
     OrganizationVersion,
-    ScheduledJob,
     Source,
     UTCDateTime,
 )
@@ -605,15 +604,6 @@ def source_statuses(session: Session) -> list[SourceStatus]:
             )
         ).all()
     )
-    # `planwatch run` keeps each source's next due time in the schedules table,
-    # under the key monitor.service.source_key gives it.
-    due = dict(
-        session.execute(
-            select(ScheduledJob.key, ScheduledJob.due_at).where(
-                ScheduledJob.key.like("source:%")
-            )
-        ).all()
-    )
     return [
         SourceStatus(
             name=source.name,
@@ -621,7 +611,7 @@ def source_statuses(session: Session) -> list[SourceStatus]:
             last_check_at=source.last_check_at,
             last_outcome=source.last_outcome,
             last_change_at=_aware(last_event.get(source.id)),
-            next_check_at=source.next_check_at or due.get(f"source:{source.name}"),
+            next_check_at=source.next_check_at,
             consecutive_failures=source.consecutive_failures,
             checks=checks.get(source.id, 0),
             actions=live.get(source.id, 0),

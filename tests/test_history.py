@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from storage import history
 from storage.db import Database, open_database
-from storage.models import ActionVersion, EventRow, ScheduledJob
+from storage.models import ActionVersion, EventRow
 from tests.history_series import (
     BACKENDS,
     record_rounds,
@@ -350,13 +350,3 @@ def test_sources_tell_last_outcome_change_and_next_check(
             round_time("r03") + timedelta(minutes=60)
         ).isoformat()
     )
-
-
-def test_sources_show_the_next_check_run_scheduled(db: Database) -> None:
-    record_rounds(db, ("r00",))
-    due = round_time("r00") + timedelta(minutes=61)
-    with db.sessions.begin() as session:
-        session.add(ScheduledJob(key="source:demo", slot=due, due_at=due, runs=1))
-    (line,) = _json_lines(_cli(db, "sources", "--json"))
-    assert line["next_check_at"] == due.isoformat()
-    assert line["last_outcome"] == "baseline"
