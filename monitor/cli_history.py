@@ -19,6 +19,7 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.table import Table as RichTable
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from monitor.cli import (
     ConfigOption,
@@ -30,7 +31,7 @@ from monitor.cli import (
     default_db,
     out,
 )
-from monitor.config import load_config
+from monitor.config import Config, load_config
 from monitor.pipeline import observe_saved, record_check
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
@@ -366,7 +367,7 @@ def export_(
 
 
 def _record_rows(
-    session: Any, what: str, moment: datetime, names: Sequence[str]
+    session: Session, what: str, moment: datetime, names: Sequence[str]
 ) -> Iterator[dict[str, Any]]:
     query = select(Source).order_by(Source.name)
     if names:
@@ -638,7 +639,7 @@ def db_prune(
 
 
 @contextlib.contextmanager
-def _reading(db: str | None, config: Any = None) -> Iterator[Any]:
+def _reading(db: str | None, config: Config | None = None) -> Iterator[Session]:
     database = _open(db, config)
     try:
         with database.reader() as session:

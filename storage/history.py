@@ -34,6 +34,7 @@ from storage.models import (
     EventRow,
     OrganizationRecord,
     OrganizationVersion,
+    ScheduledJob,
     Source,
     UTCDateTime,
 )
@@ -367,18 +368,19 @@ def find_organizations(
         return [(src, org) for src, org in by_id]
 
     wanted = reference.casefold()
-    matches = []
-    for src, org in session.execute(query).all():
-        state = session.scalar(
-            select(OrganizationVersion.state)
-            .where(OrganizationVersion.organization_id == org.id)
-            .order_by(OrganizationVersion.valid_from.desc())
-            .limit(1)
+    current = session.execute(
+        query.add_columns(OrganizationVersion.state)
+        .join(
+            OrganizationVersion,
+            OrganizationVersion.organization_id == OrganizationRecord.id,
         )
-        names = (state or {}).get("names") or {}
-        if any(str(name).casefold() == wanted for name in names.values()):
-            matches.append((src, org))
-    return matches
+        .where(OrganizationVersion.valid_to.is_(None))
+    ).all()
+    return [
+        (src, org)
+        for src, org, state in current
+        if wanted in {str(name).casefold() for name in state.get("names", {}).values()}
+    ]
 
 
 def table_as_of(
@@ -604,6 +606,15 @@ def source_statuses(session: Session) -> list[SourceStatus]:
             )
         ).all()
     )
+    # `planwatch run` keeps each source's next due time in the schedules table,
+    # under the key monitor.service.source_key gives it.
+    due = dict(
+        session.execute(
+            select(ScheduledJob.key, ScheduledJob.due_at).where(
+                ScheduledJob.key.like("source:%")
+            )
+        ).all()
+    )
     return [
         SourceStatus(
             name=source.name,
@@ -611,7 +622,7 @@ def source_statuses(session: Session) -> list[SourceStatus]:
             last_check_at=source.last_check_at,
             last_outcome=source.last_outcome,
             last_change_at=_aware(last_event.get(source.id)),
-            next_check_at=source.next_check_at,
+            next_check_at=source.next_check_at or due.get(f"source:{source.name}"),
             consecutive_failures=source.consecutive_failures,
             checks=checks.get(source.id, 0),
             actions=live.get(source.id, 0),

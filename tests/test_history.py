@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from storage import history
 from storage.db import Database, open_database
-from storage.models import ActionVersion, EventRow
+from storage.models import ActionVersion, EventRow, ScheduledJob
 from tests.history_series import (
     BACKENDS,
     record_rounds,
@@ -350,3 +350,29 @@ def test_sources_tell_last_outcome_change_and_next_check(
             round_time("r03") + timedelta(minutes=60)
         ).isoformat()
     )
+
+
+def test_sources_show_the_next_check_run_scheduled(db: Database) -> None:
+    record_rounds(db, ("r00",))
+    due = round_time("r00") + timedelta(minutes=61)
+    with db.sessions.begin() as session:
+        session.add(ScheduledJob(key="source:demo", slot=due, due_at=due, runs=1))
+    (line,) = _json_lines(_cli(db, "sources", "--json"))
+    assert line["next_check_at"] == due.isoformat()
+    assert line["last_outcome"] == "baseline"
+
+
+def test_an_organization_is_found_by_its_current_name(series_db: Database) -> None:
+    # Organization 5 was renamed in r03; names come from the API's answer.
+    names = {
+        party["organization"]["id"]: party["organization"]["name"]
+        for action in truth("r03").values()
+        for party in action["responsibleParties"]
+    }
+    as_of = round_time("r03").isoformat()
+    for org in ("4", "5"):
+        table = _show(series_db, names[org].upper(), as_of)
+        assert table["organization"]["organization_id"] == org  # type: ignore[index]
+    url = series_db.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["show", "No such unit", "--db", url])
+    assert "neither a source nor an organization" in str(result.exception)
