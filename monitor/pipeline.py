@@ -359,9 +359,11 @@ class _Run:
         self.previous_check_at = source.last_check_at
         self.organizations = repo.current_organizations(session, source.id)
         self.memory = memory.record_memory(session, source.id)
-        # The baseline is the first check whose pages all answered normally: until
-        # then, what is seen is stored without a word.
-        self.baseline = not memory.had_normal_check(session, source.id)
+        # The baseline is the first check that read anything: it reports nothing.
+        # Until a check has read every page, an action seen for the first time is
+        # new to planwatch, not to the plan: it is stored without action_added.
+        self.baseline = not self.actions and not self.organizations
+        self.quiet_additions = not memory.had_normal_check(session, source.id)
         self.failed = any(o.failed for o in observations)
         self.complete = bool(usable) and all(
             o.usable or o.not_found for o in observations
@@ -393,7 +395,7 @@ class _Run:
             self.session.flush()
             self.actions[action_id] = (record, state)
             repo.save_action(self.session, record, state, self.check, None)
-            if not self.baseline:
+            if not self.baseline and not self.quiet_additions:
                 self._emit(EventKind.ACTION_ADDED, state, field="action")
             return
 
@@ -585,6 +587,9 @@ class _Run:
         if self.failed:
             return
         now = self.check.observed_at
+        # The first time a source's deadlines are judged, what already holds is
+        # entered in the ledger without an alert.
+        first = memory.plan_settings(self.session, self.source.id) is None
         rules = self._deadline_rules(now)
         states = {
             action_id: state
@@ -595,7 +600,7 @@ class _Run:
         rows = memory.ledger(self.session, self.source.id)
         entries = [_entry(row) for row in rows.values()]
         steps = deadlines.reconcile(
-            assessment, entries, now, rules.cadence, baseline=self.baseline
+            assessment, entries, now, rules.cadence, baseline=first
         )
         for step in steps:
             self._apply(step, rows.get(step.subject), states)

@@ -249,7 +249,7 @@ def test_a_failing_source_removes_nothing_and_alerts_once(db: Database) -> None:
 # -- the baseline ----------------------------------------------------------------------
 
 
-def test_the_baseline_is_the_first_check_that_read_every_page(db: Database) -> None:
+def test_a_first_check_missing_pages_adds_nothing_when_they_come(db: Database) -> None:
     other = f"{SITE}/en/organizations/2"
     partial = check(db, [org_page("1", ITEMS[:1], T0), failed(other, T0)], T0)
     full = check(
@@ -260,18 +260,28 @@ def test_the_baseline_is_the_first_check_that_read_every_page(db: Database) -> N
     later = check(
         db,
         [
-            org_page("1", ITEMS[:1], T0),
-            org_page("2", with_status(ITEMS[1:], "2", "x"), T0),
+            org_page("1", with_status(ITEMS[:1], "1", "late"), T0),
+            org_page("2", ITEMS[1:], T0),
+            org_page("3", [Item("3")], T0),
         ],
         T0 + 2 * HOUR,
     )
 
     assert partial.outcome is CheckOutcome.FAILED
     assert kinds(partial) == ["source_failing"]
-    assert full.outcome is CheckOutcome.BASELINE
     # Action 2 is new to planwatch, not to the plan: no action_added.
     assert kinds(full) == ["source_recovered"]
-    assert kinds(later) == ["status_changed"]
+    assert kinds(later) == ["action_added", "status_changed"]
+
+
+def test_one_page_failing_for_good_does_not_silence_the_others(db: Database) -> None:
+    broken = f"{SITE}/en/organizations/404"
+    seen = [
+        check(db, [org_page("1", items, T0), failed(broken, T0)], T0 + n * HOUR)
+        for n, items in enumerate([ITEMS, with_status(ITEMS, "2", "on_time")])
+    ]
+    assert kinds(seen[0]) == ["source_failing"]
+    assert kinds(seen[1]) == ["status_changed"]
 
 
 # -- saved pages -----------------------------------------------------------------------
