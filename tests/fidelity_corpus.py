@@ -119,13 +119,12 @@ def _listed(folder: Path, corpus: str, host: str) -> Iterator[FixturePage]:
             continue
         lang, name = entry["lang"], entry["page"]
         stem = f"{name}.{lang}"
-        prefix = host + ("" if lang == "fi" else f"/{lang}")
         ui_now = entry.get("ui_now")
         yield FixturePage(
             corpus=corpus,
             name=name,
             lang=lang,
-            url=prefix + entry["path"],
+            url=host + entry["path"],  # the path carries the language prefix
             html=folder / "html" / f"{stem}.html",
             truth=folder / "truth" / f"plan-actions.{lang}.json",
             observed_at=(
