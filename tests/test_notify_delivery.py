@@ -74,15 +74,15 @@ def _rows(db: Database) -> list[Notification]:
 
 
 def test_email_and_webhook_arrive_with_their_formats_and_keys(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PW_TEST_SMTP_PASSWORD", PASSWORD)
-    seed(db)
+    seed(lite_db)
     with Webhook().running() as hook, Mailbox(SMTP_LOGIN, PASSWORD).running() as mail:
         routing = load_config(_config(tmp_path, hook, mail)).resolved_targets()
-        record(db, routing, [status_change("10"), status_change("12")])
+        record(lite_db, routing, [status_change("10"), status_change("12")])
 
-        deliveries = deliver_pending(db.sessions, routing, now=T0)
+        deliveries = deliver_pending(lite_db.sessions, routing, now=T0)
         (posted,) = hook.wait_for(1)
         letters = mail.wait_for(2)  # Apprise mails each recipient separately
 
@@ -90,7 +90,7 @@ def test_email_and_webhook_arrive_with_their_formats_and_keys(
         ("unit-lead", "sent"),
         ("webhook", "sent"),
     ]
-    rows = {r.target: r for r in _rows(db)}
+    rows = {r.target: r for r in _rows(lite_db)}
     assert posted.key == rows["webhook"].idempotency_key
     assert posted.payload["title"] == "planwatch: 2 changes in city"
     assert "1.1. Bike lanes — status: On Time → Late" in posted.payload["message"]
@@ -151,8 +151,8 @@ def test_failures_back_off_exponentially_then_fail_and_show_in_status(
     assert [f.id for f in report.failed] == [down_row.id]
 
 
-def test_a_slow_target_never_holds_up_the_others(db: Database) -> None:
-    seed(db)
+def test_a_slow_target_never_holds_up_the_others(lite_db: Database) -> None:
+    seed(lite_db)
     with Webhook().running() as slow, Webhook().running() as quick:
         slow.gate.count = 1
         routing = Routing(
@@ -161,24 +161,24 @@ def test_a_slow_target_never_holds_up_the_others(db: Database) -> None:
                 "quick": Target("quick", quick.url()),
             }
         )
-        record(db, routing, [status_change("10")])
-        record(db, routing, [status_change("11")], now=T0 + timedelta(minutes=5))
+        record(lite_db, routing, [status_change("10")])
+        record(lite_db, routing, [status_change("11")], now=T0 + timedelta(minutes=5))
 
         worker = threading.Thread(
             target=deliver_pending,
-            args=(db.sessions, routing),
+            args=(lite_db.sessions, routing),
             kwargs={"now": T0 + timedelta(minutes=5)},
         )
         worker.start()
         assert slow.gate.holding.wait(20)
         assert len(quick.wait_for(2)) == 2
-        while_held = {(r.target, r.status) for r in _rows(db)}
+        while_held = {(r.target, r.status) for r in _rows(lite_db)}
         slow.gate.released.set()
         worker.join(20)
 
     assert ("quick", "sent") in while_held
     assert ("slow", "sending") in while_held
-    assert {(r.target, r.status) for r in _rows(db)} == {
+    assert {(r.target, r.status) for r in _rows(lite_db)} == {
         ("quick", "sent"),
         ("slow", "sent"),
     }

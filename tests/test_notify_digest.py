@@ -180,9 +180,9 @@ def test_a_weekly_digest_keeps_its_weekday_and_hour(lite_db: Database) -> None:
 
 
 def test_a_digest_lists_what_came_in_since_the_last_one_grouped_by_unit(
-    db: Database,
+    lite_db: Database,
 ) -> None:
-    seed(db)
+    seed(lite_db)
     lead = _digest(
         "lead",
         time(8, 0),
@@ -197,7 +197,7 @@ def test_a_digest_lists_what_came_in_since_the_last_one_grouped_by_unit(
     }
 
     sent = _run(
-        db,
+        lite_db,
         routing,
         _utc(2026, 3, 27, 0, 0),
         _utc(2026, 3, 30, 0, 0),

@@ -24,9 +24,10 @@ from notifiers.deliver import deliver_pending
 from parsers.errors import ConfigError
 from storage.db import Database
 from storage.events import EventKind
-from tests.notify_helpers import record, seed, site_event, status_change
+from tests.notify_helpers import record, seed, site_event, sqlite_only, status_change
 from tests.notify_receivers import Mailbox, Webhook
 
+lite_db = sqlite_only()
 PASSWORD = "Pl4nted-pw@/%;:secret"
 TOKEN = "Pl4ntedT0kenForTheHook"
 STAGING = "Pl4ntedStagingToken99"
@@ -67,12 +68,12 @@ def _dump(db: Database) -> str:
 
 @pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 def test_planted_secrets_never_appear_anywhere(
-    db: Database,
-    db_url: str,
+    lite_db: Database,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     everything_logged: pytest.LogCaptureFixture,
 ) -> None:
+    db, db_url = lite_db, str(tmp_path / "notify.sqlite")
     seen: list[str] = []
     monkeypatch.setenv("PW_SECRET_TEST_PASSWORD", "not-" + PASSWORD)  # wrong at first
     seed(db)
