@@ -329,12 +329,17 @@ def _tasks(event: Event, t: Phrases) -> str:
             t(
                 "values.task_state",
                 name=name,
-                before=_value(old, t),
-                after=_value(new, t),
+                before=_task_state(old, t),
+                after=_task_state(new, t),
             )
         )
     parts += [t("values.task_removed", name=n) for n in detail.get("removed", [])]
     return f"{text} ({'; '.join(parts)})" if parts else text
+
+
+def _task_state(value: Any, t: Phrases) -> str:
+    key = f"task_states.{str(value).lower()}"
+    return t(key) if value is not None and t.has(key) else _value(value, t)
 
 
 def _merged(event: Event, t: Phrases) -> str:

@@ -348,3 +348,27 @@ def test_messages_are_rendered_in_the_format_each_service_takes(
 ) -> None:
     assert Target("t", url).body_format == expected
     assert Target("t", url, body_format="text").body_format == "text"
+
+
+def test_task_changes_name_the_task_and_its_state_in_the_language() -> None:
+    event = Event(
+        EventKind.TASKS_CHANGED,
+        "espoo",
+        NOW,
+        action_id="1",
+        field="tasks",
+        before={"total": 2, "completed": 1},
+        after={"total": 3, "completed": 2},
+        detail={
+            "added": ["Survey"],
+            "states": {"Heat pumps": ["IN_PROGRESS", "COMPLETED"]},
+        },
+    )
+    assert describe(event, "fi") == (
+        "tehtävät: 1/2 valmiina → 2/3 valmiina "
+        "(lisätty ”Survey”; ”Heat pumps” käynnissä → valmis)"
+    )
+    assert describe(event) == (
+        "tasks: 1/2 completed → 2/3 completed "
+        "(added “Survey”; “Heat pumps” in progress → completed)"
+    )
