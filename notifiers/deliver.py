@@ -107,7 +107,7 @@ def deliver_pending(
     me = worker or worker_id()
     flush_digests(sessions, routing, moment)
 
-    due = _due(sessions, moment, routing.policy)
+    due = _due(sessions, moment)
     by_target: dict[str, list[int]] = defaultdict(list)
     for notification_id, target in due:
         by_target[target].append(notification_id)
@@ -121,8 +121,11 @@ def deliver_pending(
             delivery = _deliver_one(
                 sessions, notification_id, target, routing.policy, moment, send, me
             )
-            if delivery is not None:
-                done.append(delivery)
+            if delivery is None:
+                continue
+            done.append(delivery)
+            if delivery.status != "sent":
+                break  # the target is in trouble: its other messages wait their turn
         return done
 
     results: list[Delivery] = []
@@ -139,9 +142,7 @@ def deliver_pending(
     return sorted(results, key=lambda d: d.notification_id)
 
 
-def _due(
-    sessions: sessionmaker[Session], now: datetime, policy: DeliveryPolicy
-) -> list[tuple[int, str]]:
+def _due(sessions: sessionmaker[Session], now: datetime) -> list[tuple[int, str]]:
     with reading(sessions)() as session:
         rows = session.execute(
             select(Notification.id, Notification.target)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from monitor.config import load_config
-from notifiers.deliver import deliver_pending
+from notifiers.deliver import Outgoing, deliver_pending
 from notifiers.status import overview
 from notifiers.subscriptions import Routing
 from notifiers.targets import Target
@@ -298,3 +298,27 @@ def test_a_worker_killed_mid_delivery_costs_at_most_one_duplicate(
     assert sorted(r.possible_duplicates for r in rows) == [0, 0, 0, 1]
     assert b"taking over" in errors or b"possible duplicate" in errors
     assert PASSWORD.encode() not in output + errors + first_output
+
+
+def test_a_target_that_fails_is_not_hammered_with_its_other_messages(
+    lite_db: Database,
+) -> None:
+    seed(lite_db)
+    routing = Routing({"down": Target("down", "json://127.0.0.1:9/")})
+    record(lite_db, routing, [status_change("10")])
+    record(lite_db, routing, [status_change("11")])
+    tried: list[str] = []
+
+    def refuse(target: Target, message: Outgoing) -> None:
+        tried.append(message.key)
+        raise ConnectionError("refused")
+
+    first = deliver_pending(lite_db.sessions, routing, now=T0, send=refuse)
+    later = deliver_pending(
+        lite_db.sessions, routing, now=T0 + timedelta(seconds=1), send=refuse
+    )
+
+    assert [d.status for d in first] == ["retry"]  # the second waits for a later pass
+    assert [d.status for d in later] == ["retry"]  # ...which tries it, once
+    assert len(set(tried)) == 2
+    assert sorted(r.attempts for r in _rows(lite_db)) == [1, 1]
