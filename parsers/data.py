@@ -9,6 +9,7 @@ have ``name=None``; its responsible parties carry no role.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -99,18 +100,20 @@ def task_counts(tasks: list[dict[str, Any]], now: datetime) -> TaskCounts:
     date-only value, read as UTC midnight, as the UI's ``new Date(dueAt)`` does) is
     before ``now``.
     """
-    counted = [t for t in tasks if t.get("state") in COUNTED_TASK_STATES]
-    completed = sum(1 for t in counted if t.get("state") == "COMPLETED")
-    late = 0
-    for item in counted:
-        due = day(item.get("dueAt"))
-        if item.get("state") in OPEN_TASK_STATES and due is not None:
-            late += datetime(due.year, due.month, due.day, tzinfo=UTC) < now
+    total = completed = late = 0
+    today = now.astimezone(UTC)
+    for item in tasks:
+        state = item.get("state")
+        if state == "COMPLETED":
+            total += 1
+            completed += 1
+        elif state in OPEN_TASK_STATES:
+            total += 1
+            due = day(item.get("dueAt"))
+            if due is not None:
+                late += datetime(due.year, due.month, due.day, tzinfo=UTC) < today
     return TaskCounts(
-        total=len(counted),
-        completed=completed,
-        late=late,
-        on_time=len(counted) - completed - late,
+        total=total, completed=completed, late=late, on_time=total - completed - late
     )
 
 
@@ -247,6 +250,8 @@ def _get(raw: dict[str, Any], key: str, inner: str) -> Any:
 
 
 def text(value: Any) -> str | None:
+    if type(value) is str:
+        return value
     if value is None or isinstance(value, dict | list):
         return None
     return str(value)
@@ -265,13 +270,17 @@ def integer(value: Any) -> int | None:
         return None
 
 
-def day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
+@functools.lru_cache(maxsize=4096)
+def _day(value: str) -> date | None:
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def day(value: Any) -> date | None:
+    # Plans repeat their dates (start, end, due dates): parse each once.
+    return _day(value) if type(value) is str else None
 
 
 def iso(value: Any) -> datetime | None:

@@ -208,8 +208,18 @@ def extract(tree: LexborHTMLParser) -> EmbeddedData:
     return data
 
 
+def _call_argument(script: str, start: int) -> str:
+    """The argument of ``f(...)`` ending ``script``, cut once (scripts are large)."""
+    end = len(script)
+    while end > start and script[end - 1] in " \t\r\n;":
+        end -= 1
+    if end > start and script[end - 1] == ")":
+        end -= 1
+    return script[start:end]
+
+
 def _flight_chunk(script: str) -> str | None:
-    argument = script[len(FLIGHT_PREFIX) :].rstrip().rstrip(";").removesuffix(")")
+    argument = _call_argument(script, len(FLIGHT_PREFIX))
     try:
         decoded = json.loads(argument)
     except ValueError:
@@ -228,7 +238,7 @@ def _apollo_literal(script: str) -> str | None:
     start = script.find(".push(")
     if start < 0:
         return None
-    return script[start + len(".push(") :].rstrip().rstrip(";").removesuffix(")")
+    return _call_argument(script, start + len(".push("))
 
 
 _DECODER = json.JSONDecoder()

@@ -22,6 +22,7 @@ What the bisection cannot see is absorbed by widening the interval:
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -418,7 +419,13 @@ def parse_relative(text: str, observed_at: datetime) -> TimeRange | None:
     if found is None or (found.number or 0) > _MAX_YEARS:
         return None
 
-    now = observed_at.astimezone(UTC)
+    return _interval(found, observed_at.astimezone(UTC))
+
+
+@functools.lru_cache(maxsize=1024)
+def _interval(found: RelativeTime, now: datetime) -> TimeRange | None:
+    # A table repeats its strings ("vuosi sitten" on many rows) at one time: the
+    # bisection runs once per distinct string.
     ages = _age_range(found, now)
     if ages is None:
         return None
