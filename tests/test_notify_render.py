@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 
 import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from notifiers.context import Item, SourceContext
@@ -372,3 +374,32 @@ def test_task_changes_name_the_task_and_its_state_in_the_language() -> None:
         "tasks: 1/2 completed → 2/3 completed "
         "(added “Survey”; “Heat pumps” in progress → completed)"
     )
+
+
+_PIECES = st.sampled_from(
+    [
+        "<", ">", "&", "[", "]", "(", ")", "*", "_", "`", "~", "\\", "!", "#", "-",
+        "1.", "\n", "\r", "\t", "\u202e", "\u2028", "<b>", "</a>", "<script>",
+        "](", "http://", "https://", "javascript:", "www.", "evil.example", "@",
+        '"', "'", "=", "&lt;", "&#60;", "|", ":", "//",
+    ]
+)  # fmt: skip
+_NAMES = st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=14).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=_NAMES, label=_NAMES)
+def test_no_page_text_whatever_it_holds_becomes_markup_or_a_link(
+    name: str, label: str
+) -> None:
+    calm = replace(_event("Calm", "Late"), action_id="4", action_identifier="4")
+    items = [_item(_event(name, label)), _item(calm, link=None)]
+    text = render_check("espoo", items).body
+    md = render_check("espoo", items, body_format="markdown").body
+    html = render_check("espoo", items, body_format="html").body
+
+    assert len(text.splitlines()) == 9  # intro, blank, 2 blocks, footer: fixed
+    assert "://" not in text.replace(LINK, "")
+    _assert_inert_html(html, set())
+    for rendered in _html_of_markdown(md):
+        _assert_inert_html(rendered, set())
