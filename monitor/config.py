@@ -395,6 +395,11 @@ class NotificationSettings(_Strict):
         )
 
 
+def _watched(source: SourceConfig) -> list[str]:
+    """The addresses a source fetches from: what a message may link to."""
+    return [*source.pages, *([source.site] if source.site else [])]
+
+
 def _has_password(url: str) -> bool:
     try:
         return bool(urlsplit(url).password)
@@ -470,7 +475,7 @@ class Config(_Strict):
                 targets,
                 [s.subscription() for s in self.subscriptions],
                 policy=self.notifications.policy(),
-                source_pages={s.name: s.pages for s in self.sources},
+                source_pages={s.name: _watched(s) for s in self.sources},
                 force_to=os.environ.get(FORCE_TO_ENV) or None,
             )
         except ValueError as exc:
