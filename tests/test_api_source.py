@@ -225,3 +225,32 @@ def test_both_reports_what_differs_and_what_lags() -> None:
         o.page is None or o.page.outcome is Outcome.OK or not o.page.actions
         for o in checked
     )
+
+
+def test_links_to_other_actions_are_kept() -> None:
+    # No fixture action is superseded; the answer's shape is the platform's own.
+    answer = json.loads((SERIES / "r03" / "truth" / "plan-actions.en.json").read_text())
+    first = answer["data"]["plan"]["actions"][0]
+    first["supersededBy"] = {"id": "19", "identifier": "19"}
+    first["scheduleContinuous"] = True
+    plan = api.ApiPlan("demo", None, "fi", ("fi", "en"), "")
+
+    pages = api.pages_from_answer(
+        answer,
+        url="https://example.org/api/graphql?plan=demo&lang=en",
+        lang="en",
+        prefix=api.site_prefix("https://example.org", plan, "en"),
+        observed_at=NOW,
+    )
+
+    actions = {a.id: a for a in _action_list(pages, "en").actions}
+    assert (actions["1"].superseded_by, actions["1"].superseded_by_identifier) == (
+        "19",
+        "19",
+    )
+    assert actions["1"].schedule_continuous is True
+    assert (actions["14"].merged_with, actions["14"].merged_with_identifier) == (
+        "6",
+        "6",
+    )
+    assert actions["2"].superseded_by is None
