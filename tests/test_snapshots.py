@@ -119,11 +119,21 @@ def test_identical_pages_share_one_blob(db: Database) -> None:
     assert _count(db, Blob) == 1
 
 
-@given(st.lists(st.one_of(st.none(), st.floats(0, 5000, allow_nan=False))))
-def test_timings_round_trip_to_the_centisecond(durations: list[float | None]) -> None:
-    decoded = decode_timings(encode_timings(durations))
-    assert len(decoded) == len(durations)
-    for before, after in zip(durations, decoded, strict=True):
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(0, 5000, allow_nan=False)), st.booleans()
+        )
+    )
+)
+def test_timings_round_trip_to_the_centisecond(
+    pages: list[tuple[float | None, bool]],
+) -> None:
+    durations = [d for d, _ in pages]
+    decoded = decode_timings(encode_timings(durations, [r for _, r in pages]))
+    assert len(decoded) == len(pages)
+    for (before, revalidated), (after, seen) in zip(pages, decoded, strict=True):
+        assert seen == revalidated
         if before is None:
             assert after is None
         else:
@@ -131,8 +141,32 @@ def test_timings_round_trip_to_the_centisecond(durations: list[float | None]) ->
             assert abs(after - before) <= 0.005 + 1e-9
 
 
-def test_timings_cost_one_byte_per_page_under_a_second() -> None:
-    assert len(encode_timings([0.2, 0.9, None, 1.2])) == 4
+def test_timings_cost_one_byte_per_page_under_half_a_second() -> None:
+    assert len(encode_timings([0.2, 0.5, None, 0.6], [False, True])) == 4
+
+
+def test_a_304_and_the_next_full_answer_add_no_snapshot(db: Database) -> None:
+    # A server with validators answers 304, and the check reuses the stored page;
+    # now and then the page is fetched in full again, with a new render time.
+    base = observations("r00")
+    when = round_time("r00")
+    record_check(db, "demo", base, observed_at=when)
+    revalidated = [
+        replace(o, status_code=304, fetch_outcome="not_modified", body=None)
+        for o in base
+    ]
+    record_check(db, "demo", revalidated, observed_at=when + timedelta(hours=1))
+    record_check(db, "demo", observations("r01"), observed_at=when + timedelta(hours=2))
+
+    assert _count(db, Snapshot) == len(base)
+    with db.reader() as session:
+        second, third = session.scalars(select(Check).order_by(Check.id)).all()[1:]
+        assert {
+            (p.status_code, p.fetch_outcome) for p in check_pages(session, second)
+        } == {(304, "not_modified")}
+        assert {
+            (p.status_code, p.fetch_outcome) for p in check_pages(session, third)
+        } == {(200, "ok")}
 
 
 # -- retention -------------------------------------------------------------------------
