@@ -85,6 +85,10 @@ def test_every_round_reports_exactly_its_events(db: Database) -> None:
         assert expected[name].series - found == Counter(), name
     r02 = series.found_keys(main["r02"].events)
     assert r02[("renamed", "2")] == 1, "renamed in four languages: one event"
+    # Action 7, 700 days without an update, got a task: one event says both.
+    [seven] = [e for e in main["r02"].events if e.action_id == "7"]
+    assert seven.kind.value == "tasks_changed"
+    assert seven.detail["no_longer_stale"] == {"before": 701, "after": 0}
     r03 = series.found_keys(main["r03"].events)
     assert r03[("identifier_changed", "15")] == 1
     assert ("action_removed", "15") not in r03
