@@ -10,6 +10,8 @@
   the work. ``planwatch run --exclusive`` takes the lock in exclusive mode: then no
   other planwatch acts on the database, and a second ``run`` exits or waits.
 
+Within one process, `writing` queues the threads that write to an SQLite database.
+
 `DatabaseBusy` is a `StorageError`: the database cannot be used now.
 """
 
@@ -22,6 +24,7 @@ import json
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,6 +78,25 @@ def acting_on(
         return
     with _file_lock(path, command, wait=wait):
         yield
+
+
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def writing(db: Database) -> contextlib.AbstractContextManager[object]:
+    """Hold while writing to ``db`` from one of this process's threads.
+
+    SQLite has one writer at a time, and its busy handler polls with sleeps and is
+    not fair: checks of big sources writing from many threads at once can starve a
+    thread past the busy timeout. They queue on a lock per database file instead.
+    PostgreSQL needs nothing of the kind.
+    """
+    if db.dialect != "sqlite":
+        return contextlib.nullcontext()
+    key = str(db.engine.url.database)
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(key, threading.Lock())
 
 
 def sqlite_lock_path(db: Database) -> Path | None:

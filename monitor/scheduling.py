@@ -48,6 +48,7 @@ from sqlalchemy import Connection, RootTransaction, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from monitor.locks import writing
 from storage.db import Database
 from storage.models import ScheduledJob
 
@@ -231,14 +232,14 @@ class Claims:
 
         The second keeps a shortened interval from waiting out the old, long one.
         """
-        with self.db.sessions.begin() as session:
+        with writing(self.db), self.db.sessions.begin() as session:
             row = session.get(ScheduledJob, key)
             if row is not None:
                 if row.due_at > latest:
                     row.slot, row.due_at = slot, due_at
                 return
         try:
-            with self.db.sessions.begin() as session:
+            with writing(self.db), self.db.sessions.begin() as session:
                 session.add(ScheduledJob(key=key, slot=slot, due_at=due_at, runs=0))
         except IntegrityError:
             logger.debug("%s: another process created its schedule first", key)
@@ -345,7 +346,7 @@ class Claims:
     def _move_on(self, key: str, claim: Claim) -> None:
         if claim._next is None:
             return
-        with self.db.engine.begin() as connection:
+        with writing(self.db), self.db.engine.begin() as connection:
             self._finish(connection, key, claim)
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor as Threads
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -34,7 +34,7 @@ from monitor.conditional import PageMemory, Tally
 from monitor.config import Config, SourceConfig
 from monitor.discover import SiteCache, source_pages
 from monitor.fetch import FetchPolicy, FetchResult
-from monitor.locks import acting_on
+from monitor.locks import acting_on, writing
 from monitor.pipeline import CheckReport, record_check
 from monitor.rules import ChangeRules
 from monitor.scheduling import (
@@ -110,7 +110,6 @@ class Checker:
         self.loop = loop
         self.memory = memory if memory is not None else PageMemory()
         self.sites = SiteCache()  # what site discovery found, per site
-        self._sqlite_writer = threading.Lock()
 
     def check(
         self,
@@ -138,7 +137,7 @@ class Checker:
 
         observations, tally = conditional.observe_all(db, results, known, self.memory)
         observations = with_api(source, observations, self.loop, self.config.planwatch)
-        with self._writing(db):
+        with writing(db):
             report = record_check(
                 db,
                 source.name,
@@ -148,12 +147,6 @@ class Checker:
             )
             conditional.save_validators(db, source.name, results)
         return SourceCheck(report, tally, fetch_seconds)
-
-    def _writing(self, db: Database) -> AbstractContextManager[object]:
-        # SQLite has one writer at a time. Its busy handler polls with sleeps and is
-        # not fair: checks of big sources writing from many threads at once can
-        # starve one past the busy timeout. They queue here instead.
-        return self._sqlite_writer if db.dialect == "sqlite" else nullcontext()
 
 
 def source_key(source: SourceConfig) -> str:
