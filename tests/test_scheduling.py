@@ -48,6 +48,11 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
+# The PostgreSQL case of the shared ``db_url`` fixture only (a fresh schema).
+ONLY_POSTGRES = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
 # -- cadences -----------------------------------------------------------------------
 
 
@@ -240,12 +245,10 @@ def test_a_failing_job_still_moves_on(db: Database) -> None:
         assert row.slot == utc(2026, 6, 1, 8, 5)
 
 
-@pytest.mark.postgres
+@ONLY_POSTGRES
 def test_postgres_claims_one_holder_and_takeover_when_it_dies(
     db_url: str,
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("row locks: PostgreSQL only")
     first, second = open_database(db_url), open_database(db_url)
     try:
         a, b = Claims(first, runner="a"), Claims(second, runner="b")
@@ -306,10 +309,8 @@ def _wait_gone(admin: Any, pid: int) -> None:
     raise AssertionError(f"backend {pid} did not end")
 
 
-@pytest.mark.postgres
+@ONLY_POSTGRES
 def test_postgres_claim_commits_the_jobs_writes_with_the_slot(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("claim transactions: PostgreSQL only")
     db = open_database(db_url)
     try:
         claims = Claims(db)
@@ -476,10 +477,8 @@ def test_sqlite_waiter_takes_over_when_the_holder_ends(sqlite_db: Database) -> N
     assert order == ["first in", "first out", "second in"]
 
 
-@pytest.mark.postgres
+@ONLY_POSTGRES
 def test_postgres_processes_share_unless_one_is_exclusive(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("advisory locks: PostgreSQL only")
     one, two = open_database(db_url), open_database(db_url)
     try:
         with (

@@ -9,6 +9,8 @@ remembered in memory) and for one-shot checks (the stored body parsed again).
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,12 +20,14 @@ from typing import Any
 
 import pytest
 import time_machine
+from rich.console import Console
 from sqlalchemy import select
 
 from monitor.conditional import FULL_FETCH_EVERY, body_hash
 from monitor.config import Config, Settings, SourceConfig
 from monitor.demo import lab_pages
 from monitor.pipeline import CheckOutcome, CheckReport
+from monitor.progress import page_progress
 from monitor.service import Checker, check_sources, fetch_policy
 from monitor.workers import FetchLoop
 from storage.db import Database, open_database
@@ -238,3 +242,27 @@ def test_body_hash_ignores_render_time_and_tracing_only() -> None:
     assert body_hash(retraced) == body_hash(traced)
     assert body_hash(edited) != body_hash(page)
     assert body_hash(traced) != body_hash(page)  # a new tag is a change
+
+
+def test_check_shows_a_progress_bar_of_pages_on_a_terminal_only(
+    tmp_path: Path,
+) -> None:
+    site = LabSite(_pages("before"), mode="etag")
+    seen: dict[bool, str] = {}
+    with serving(site):
+        config = _config(site.base)
+        for terminal in (True, False):
+            screen = io.StringIO()
+            console = Console(file=screen, force_terminal=terminal, width=120)
+            db = open_database(str(tmp_path / f"{terminal}.sqlite"))
+            try:
+                with page_progress(console, config.sources) as on_page:
+                    check_sources(db, config, {}, on_page=on_page)
+            finally:
+                db.close()
+            seen[terminal] = screen.getvalue()
+
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen[True])
+    assert "checking 1 sources" in drawn
+    assert f"/{len(PATHS)} pages" in drawn
+    assert seen[False] == ""  # nothing but the report when output is not a terminal
