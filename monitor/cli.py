@@ -290,6 +290,7 @@ from monitor import cli_history  # noqa: E402, F401, I001
 from monitor import cli_web  # noqa: E402, F401
 from monitor import cli_notify  # noqa: E402, F401
 from monitor import cli_changes  # noqa: E402, F401
+from monitor import cli_sites  # noqa: E402, F401
 
 
 def main() -> None:

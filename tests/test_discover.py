@@ -196,3 +196,24 @@ def test_a_check_of_a_whole_site_through_pages_and_api(
     assert second.outcome is CheckOutcome.UNCHANGED
     assert second.events == ()
     assert api.requests[0]["variables"] == {"hostname": "127.0.0.1"}
+
+
+def test_discover_command_lists_the_pages(
+    site: tuple[str, SiteState], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+
+    base, _ = site
+    config = tmp_path / "planwatch.toml"
+    config.write_text('[planwatch]\ncontact = "t@example.org"\nmin_delay_seconds = 0\n')
+    result = CliRunner().invoke(
+        app, ["discover", f"{base}/en", "--json", "-c", str(config)]
+    )
+
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    want = _truth("en")
+    assert found["pages"] == site_pages(f"{base}/en", want["actions"], want["orgs"])
+    assert found["problems"] == []

@@ -1,0 +1,59 @@
+"""``planwatch discover``: the pages a ``site = "..."`` source stands for."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from monitor.cli import ConfigOption, JsonOption, app, out
+from monitor.config import Settings, load_config
+from monitor.discover import discover_site
+from monitor.fetch import FetchPolicy
+from monitor.workers import FetchLoop
+from parsers.errors import ConfigError
+
+
+@app.command()
+def discover(
+    site: Annotated[
+        str, typer.Argument(help="A site root, e.g. https://ilmastovahti.espoo.fi/en")
+    ],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a site's action list, action pages and organization pages."""
+    if not site.startswith(("http://", "https://")):
+        raise ConfigError(f"not an http(s) URL: {site!r}")
+    settings = load_config(config).planwatch if config else Settings()
+    policy = FetchPolicy(
+        user_agent=settings.user_agent,
+        contact=settings.contact,
+        min_delay_per_host=settings.min_delay_seconds,
+        jitter=settings.min_delay_seconds / 2,
+    )
+    with FetchLoop(policy) as loop:
+        found = loop.run(discover_site(loop.fetcher, site))
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "site": found.site,
+                    "pages": list(found.pages),
+                    "actions": found.actions,
+                    "organizations": found.organizations,
+                    "problems": list(found.problems),
+                }
+            )
+        )
+        return
+    for page in found.pages:
+        out.print(page, highlight=False, soft_wrap=True)
+    out.print(
+        f"{len(found.pages)} pages: the action list, {found.actions} actions, "
+        f"{found.organizations} organizations",
+        highlight=False,
+    )
+    for problem in found.problems:
+        out.print(f"could not read: {problem}", highlight=False, soft_wrap=True)
