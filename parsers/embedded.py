@@ -45,8 +45,6 @@ _JS_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\bundefined\b')
 # before it, which this does not match.
 _JS_UNDEFINED = re.compile(r"(?<=[:,\[])undefined(?=[,}\]])")
 _REF = re.compile(r"\$([0-9a-f]+)((?::[^:]+)*)$")
-# A reference to another row ("$1a", "$1a:props:children"): needs the rows.
-_ROW_REF = re.compile(r'(?<!\\)"\$[0-9a-f]')
 # Escapes that need no other row, undone in the text before decoding:
 # "$undefined" is undefined, "$D<iso>" a date, "$$..." a string starting with "$".
 _TEXT_ESCAPES = re.compile(r'(?<!\\)"\$(undefined"|D|\$)')
@@ -324,15 +322,28 @@ def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
         payload = raw[pos:newline].decode("utf-8", "replace")
         pos = newline + 1
         if '"$' in payload:
-            if _ROW_REF.search(payload):
+            if _has_row_ref(payload):
                 linked.add(row_id)
-            else:
+            elif '"$u' in payload or '"$D' in payload or '"$$' in payload:
                 payload = _TEXT_ESCAPES.sub(_unescape, payload)
         value = _decode_row(payload)
         if value is not None:
             rows[row_id] = value
             raw_rows[row_id] = payload
     return rows, raw_rows, linked
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _has_row_ref(payload: str) -> bool:
+    """Whether a row refers to another ("$1a"); ``str.find`` over the few "$"."""
+    at = payload.find('"$')
+    while at >= 0:
+        if payload[at + 2 : at + 3] in _HEX and payload[at - 1 : at] != "\\":
+            return True
+        at = payload.find('"$', at + 2)
+    return False
 
 
 def _unescape(found: re.Match[str]) -> str:
