@@ -91,12 +91,16 @@ class Every:
         return now
 
     def next_slot(self, slot: datetime, now: datetime) -> datetime:
-        """The first slot on ``slot``'s grid that is later than ``now``."""
-        following = slot + self.interval
-        if following > now:
-            return following
-        missed = (now - slot) // self.interval
-        return slot + (missed + 1) * self.interval
+        """The first slot on ``slot``'s grid at least half an interval after ``now``.
+
+        Missed slots are skipped, and a late check is not followed by another a
+        moment later: checks stay at least half an interval apart.
+        """
+        missed = max(0, (now - slot) // self.interval)
+        following = slot + (missed + 1) * self.interval
+        if following - now < self.interval / 2:
+            following += self.interval
+        return following
 
     def delay(self, rng: random.Random) -> timedelta:
         return self.jitter * rng.random()

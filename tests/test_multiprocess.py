@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INTERVAL = 3.0  # seconds
 JITTER = 0.3
 SOURCES = 6
+IN_FLIGHT = 2.0  # seconds: a fetch this close before the kill may be lost
 
 # The PostgreSQL case of the shared ``db_url`` fixture only (a fresh schema).
 ONLY_POSTGRES = pytest.mark.parametrize(
@@ -204,25 +205,25 @@ def test_three_runs_share_the_work_and_take_over_from_a_killed_one(
     victim_sources = [p for p in paths if any(victim.agent in h.agent for h in hits[p])]
     assert victim_sources, "the killed process had checked sources"
     for number, path in enumerate(paths, start=1):
-        times = [h.at for h in hits[path]]
-        gaps = [b - a for a, b in itertools.pairwise(times)]
-        # Never twice for one slot; never a slot missed by more than one interval.
-        assert min(gaps) > INTERVAL / 2, (path, gaps)
-        assert max(gaps) < 2 * INTERVAL + JITTER + 1.0, (path, gaps)
-        assert not [
-            h for h in hits[path] if victim.agent in h.agent and h.at > killed_at
-        ]
-        after = [h for h in hits[path] if h.at > killed_at]
-        assert after
-        assert all(victim.agent not in h.agent for h in after)
-        # Every fetch is a recorded check, but a fetch the victim had in flight.
-        extra = len(hits[path]) - checks[f"s{number}"]
+        # A check the victim had in flight when it was killed is lost and done
+        # again by another process: its fetch is the only one allowed to leave
+        # no recorded check, and to be followed closely by the next.
         in_flight = [
             h
             for h in hits[path]
-            if victim.agent in h.agent and killed_at - h.at < INTERVAL
+            if victim.agent in h.agent and killed_at - h.at < IN_FLIGHT
         ]
-        assert 0 <= extra <= len(in_flight), (path, extra, in_flight)
+        kept = [h for h in hits[path] if h not in in_flight]
+        gaps = [b.at - a.at for a, b in itertools.pairwise(kept)]
+        shown = (path, [(round(h.at - killed_at, 2), h.agent) for h in hits[path]])
+        # Never twice for one slot; never a slot missed by more than one interval.
+        assert min(gaps) > INTERVAL / 2, shown
+        assert max(gaps) < 2 * INTERVAL + JITTER + 1.0, shown
+        after = [h for h in hits[path] if h.at > killed_at]
+        assert after, shown
+        assert all(victim.agent not in h.agent for h in after), shown
+        extra = len(hits[path]) - checks[f"s{number}"]
+        assert 0 <= extra <= len(in_flight), (extra, shown)
 
 
 def _hits_by(site: LabSite, paths: list[str], runner: Runner) -> int:

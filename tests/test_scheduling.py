@@ -65,6 +65,9 @@ def test_every_keeps_its_grid_and_skips_missed_slots() -> None:
     # slots to catch up on.
     assert hourly.next_slot(slot, utc(2026, 5, 1, 18, 20)) == utc(2026, 5, 1, 19)
     assert hourly.next_slot(slot, utc(2026, 5, 1, 19)) == utc(2026, 5, 1, 20)
+    # A check that ran late is not followed by another a moment later.
+    assert hourly.next_slot(slot, utc(2026, 5, 1, 18, 40)) == utc(2026, 5, 1, 20)
+    assert hourly.next_slot(slot, utc(2026, 5, 1, 10, 40)) == utc(2026, 5, 1, 12)
 
 
 def test_every_rejects_nonsense() -> None:
