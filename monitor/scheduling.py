@@ -37,10 +37,12 @@ import socket
 import threading
 import time as _time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
     from notifiers.targets import Target
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -196,6 +200,22 @@ class Claim:
         """Show PostgreSQL this holder is alive (call at least every KEEPALIVE)."""
         if self._connection is not None:
             self._connection.execute(text("SELECT 1"))
+
+    def hold_while(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in a helper thread, keeping the claim alive meanwhile.
+
+        For work that does not write through ``db`` (the claim's connection is
+        used by one thread at a time): sending the outbox, say.
+        """
+        if self._connection is None:
+            return work()
+        with ThreadPoolExecutor(1, thread_name_prefix="planwatch-hold") as pool:
+            future = pool.submit(work)
+            while True:
+                try:
+                    return future.result(timeout=KEEPALIVE.total_seconds())
+                except FutureTimeout:
+                    self.keepalive()
 
     def reschedule(self, slot: datetime, due_at: datetime) -> None:
         """Set the row's next slot; it is written when the claim ends well."""
@@ -520,7 +540,9 @@ class HookRun:
     """What a daily or periodic hook gets: when it runs, for which slot, and where.
 
     ``db`` writes in the claim's transaction; ``day`` is the local date of a daily
-    hook's slot (None for periodic hooks).
+    hook's slot (None for periodic hooks). A hook that goes two minutes without
+    touching ``db`` (sending messages, say) calls ``keepalive`` in between, or
+    PostgreSQL ends the claim.
     """
 
     name: str
@@ -530,6 +552,7 @@ class HookRun:
     db: Database
     config: Config
     targets: dict[str, Target]
+    keepalive: Callable[[], None] = lambda: None
 
 
 Hook = Callable[[HookRun], str | None]
@@ -596,7 +619,16 @@ def hook_job(
         day = (
             claim.slot.astimezone(zone).date() if isinstance(cadence, DailyAt) else None
         )
-        run = HookRun(entry.name, claim.slot, clock(), day, claim.db, config, targets)
+        run = HookRun(
+            entry.name,
+            claim.slot,
+            clock(),
+            day,
+            claim.db,
+            config,
+            targets,
+            claim.keepalive,
+        )
         return entry.hook(run)
 
     return Periodic(key, cadence, work)

@@ -313,8 +313,10 @@ class _Service:
     def _delivery_job(self) -> Periodic:
         def work(claim: Claim) -> str | None:
             # Through the real database, not the claim's transaction: each message
-            # is marked sent as soon as it is.
-            deliveries = deliver_pending(self.db.sessions, self.targets)
+            # is marked sent as soon as it is (the outbox has claims of its own).
+            deliveries = claim.hold_while(
+                lambda: deliver_pending(self.db.sessions, self.targets)
+            )
             if not deliveries:
                 return None
             sent = sum(1 for d in deliveries if d.status == "sent")

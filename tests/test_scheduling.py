@@ -388,6 +388,42 @@ def test_config_names_the_bad_time_zone() -> None:
         parse_config({"planwatch": {"timezone": "Europe/Helsingfors"}})
 
 
+@ONLY_POSTGRES
+def test_postgres_ends_a_silent_claim_and_keeps_a_live_one(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A holder that goes quiet (its machine vanished) loses the row after
+    # CLAIM_TIMEOUT; one that keeps it alive does not. Here 1 s instead of 2 min.
+    monkeypatch.setattr(scheduling, "CLAIM_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(scheduling, "KEEPALIVE", timedelta(seconds=0.2))
+    db = open_database(db_url)
+    try:
+        claims = Claims(db)
+        now = utc(2026, 6, 1, 8)
+        claims.ensure("source:quiet", now, now, now)
+        claims.ensure("source:alive", now, now, now)
+
+        def silent() -> None:
+            with claims.claim("source:quiet", now) as claim:
+                threading.Event().wait(2)
+                claim.reschedule(now + timedelta(hours=1), now + timedelta(hours=1))
+
+        with pytest.raises(DBAPIError):
+            silent()
+        with claims.claim("source:alive", now) as claim:
+            claim.hold_while(lambda: threading.Event().wait(2))
+            claim.reschedule(now + timedelta(hours=1), now + timedelta(hours=1))
+        with db.sessions() as session:
+            quiet = session.get(ScheduledJob, "source:quiet")
+            alive = session.get(ScheduledJob, "source:alive")
+            assert quiet is not None
+            assert alive is not None
+            assert quiet.slot == now  # still to do, by whoever claims it next
+            assert alive.slot == now + timedelta(hours=1)
+    finally:
+        db.close()
+
+
 # -- APScheduler, and a wall clock that jumps ---------------------------------------
 
 
