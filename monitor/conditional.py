@@ -34,7 +34,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from monitor.charset import decode_body
-from monitor.fetch import Fetcher, FetchOutcome, FetchResult, Validators
+from monitor.fetch import Fetcher, FetchOutcome, FetchResult, Validators, redact_url
 from monitor.pipeline import PageObservation
 from parsers.kausal import parse_page
 from parsers.records import ParsedPage
@@ -219,7 +219,8 @@ def _observe(
             return _observation(
                 result,
                 None,
-                error=f"{result.url} answered 304 but no stored copy is left to reuse",
+                error=f"{redact_url(result.url)} answered 304 Not Modified, but no "
+                "stored copy of it is left to reuse; the next check fetches it in full",
             )
         assert known is not None
         memory.put(result.url, replace(known, validators=result.validators, page=page))

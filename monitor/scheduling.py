@@ -348,7 +348,8 @@ class Claims:
         # Someone holds the row; its committed values are the slot being worked on.
         with self.db.readers() as session:
             row = session.get(ScheduledJob, key)
-            assert row is not None
+            if row is None:
+                raise KeyError(f"no schedule row {key!r}: call Claims.ensure first")
             return Claim(key, "busy", row.slot, row.due_at, self.db)
 
     def _finish(self, connection: Connection, key: str, claim: Claim) -> None:
