@@ -169,7 +169,7 @@ def _merge_action(
             if p.organization_name
         }
         updates["responsible_names"] = {**state.responsible_names, **names}
-    if action.merged_with is not None or action.layer.value == "embedded":
+    if action.merged_with is not None or action.layer.value in ("embedded", "api"):
         updates["merged_with"] = action.merged_with
     return replace(state, **updates)
 

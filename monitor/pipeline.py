@@ -40,7 +40,7 @@ from monitor.rules import ChangeRules
 from notifiers.outbox import queue_check
 from notifiers.subscriptions import Routing
 from notifiers.targets import Target
-from parsers.kausal import parse_page
+from parsers.kausal import parse_page, resolve_identifier_keys
 from parsers.records import Outcome, ParsedPage, TimelinessLimits
 from storage import memory, repo, snapshots
 from storage.db import Database
@@ -352,7 +352,20 @@ class _Run:
         self.observations = observations
         self.rules = rules
         self.events: list[Event] = []
-        usable = [o.page for o in observations if o.usable and o.page is not None]
+        readable = resolve_identifier_keys(
+            o.page for o in observations if o.usable and o.page is not None
+        )
+        # Markup-only cards and action pages show no platform id; unless another
+        # page of this check maps their identifiers, their records are not trusted
+        # (keyed by identifier they would read as removed + added later).
+        self.unkeyed: list[str] = []
+        usable = []
+        for page in readable:
+            keyed = tuple(a for a in page.actions if a.platform_id is not None)
+            if len(keyed) != len(page.actions):
+                self.unkeyed.append(page.url)
+                page = dataclasses.replace(page, actions=keyed)
+            usable.append(page)
         self.merged = merge_pages(usable)
         self.actions = repo.current_actions(session, source.id)
         self.previous = {key: state for key, (_, state) in self.actions.items()}
@@ -365,8 +378,10 @@ class _Run:
         self.baseline = not self.actions and not self.organizations
         self.quiet_additions = not memory.had_normal_check(session, source.id)
         self.failed = any(o.failed for o in observations)
-        self.complete = bool(usable) and all(
-            o.usable or o.not_found for o in observations
+        self.complete = (
+            bool(usable)
+            and not self.unkeyed
+            and all(o.usable or o.not_found for o in observations)
         )
 
     # -- records ------------------------------------------------------------------
@@ -537,6 +552,7 @@ class _Run:
             if o.page is not None and o.page.outcome is Outcome.LAYOUT_UNRECOGNISED
             for a in o.page.anomalies
         ]
+        layout += [f"{url}: actions without platform ids" for url in self.unkeyed]
         source = self.source
 
         if failed:
@@ -720,11 +736,9 @@ class _Run:
         return before, int(now_age.days) if now_age else None
 
     def outcome(self) -> CheckOutcome:
-        if self.observations and all(o.failed for o in self.observations):
-            return CheckOutcome.FAILED
         if any(o.failed for o in self.observations):
             return CheckOutcome.FAILED
-        if any(
+        if self.unkeyed or any(
             o.layout_problems
             or (o.page and o.page.outcome is Outcome.LAYOUT_UNRECOGNISED)
             for o in self.observations
