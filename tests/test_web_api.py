@@ -7,6 +7,7 @@ Expected values come from the platform's own API answers saved with the pages
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -278,6 +279,10 @@ def test_unchanged_answers_are_304_and_change_with_a_new_check(
             weak = client.get(url, headers={"If-None-Match": f'"x", W/{etag}'})
             assert weak.status_code == 304, url
 
+        # The app's clock runs 2 s ahead, so it sent Last-Modified for a second that
+        # has not ended on the writer's clock; a real server withholds it until then.
+        # Let the writer's next check end in a later second, as it would in use.
+        time.sleep(1.05 - time.time() % 1)
         after = lab_observations("after", LAB_AFTER)
         record_check(writer, "lab", after, observed_at=LAB_AFTER)
         later = datetime.now(UTC) + timedelta(seconds=2)
