@@ -18,7 +18,6 @@ from storage.models import (
     Blob,
     Check,
     EventRow,
-    Notification,
     OrganizationRecord,
     OrganizationVersion,
     Source,
@@ -191,38 +190,6 @@ def add_events(
     session.add_all(rows)
     session.flush()
     return rows
-
-
-def enqueue(
-    session: Session,
-    *,
-    key: str,
-    target: str,
-    check: Check | None,
-    title: str,
-    body: str,
-    body_format: str,
-    event_ids: list[int],
-    now: datetime,
-) -> Notification | None:
-    """Add a message to the outbox unless one with the same key exists."""
-    if session.scalar(select(Notification).where(Notification.idempotency_key == key)):
-        return None
-    row = Notification(
-        idempotency_key=key,
-        target=target,
-        check_id=check.id if check else None,
-        created_at=now,
-        title=title,
-        body=body,
-        body_format=body_format,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        events={"ids": event_ids},
-    )
-    session.add(row)
-    return row
 
 
 def event_from_row(row: EventRow, source_name: str) -> Event:
