@@ -13,6 +13,9 @@ copy, served by a separate process (so its CPU is not counted) in these ways:
 (d) as (b), with a random comment in every answer that no normalisation removes
     (today's UI renumbers embedded row ids per request): every page is parsed.
 
+Then one 304 cycle again, one check at a time in one thread, split into its steps
+(CPU per page of each): where the time goes.
+
 Each scenario starts from an empty database (and an empty urlwatch cache): one
 cycle to learn the pages, then the measured cycle. planwatch runs in this process
 as ``planwatch run`` does (one fetch loop, pages remembered between cycles, each
@@ -30,6 +33,7 @@ side with their ratios. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import hashlib
 import os
@@ -55,10 +59,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from monitor import conditional  # noqa: E402
 from monitor.conditional import PageMemory, Tally  # noqa: E402
 from monitor.config import Config, Settings, SourceConfig  # noqa: E402
 from monitor.demo import lab_pages  # noqa: E402
-from monitor.fetch import FetchPolicy  # noqa: E402
+from monitor.fetch import Fetcher, FetchPolicy  # noqa: E402
+from monitor.pipeline import record_check  # noqa: E402
 from monitor.scheduling import Claims  # noqa: E402
 from monitor.service import Checker, SourceCheck, check_now  # noqa: E402
 from monitor.workers import FetchLoop  # noqa: E402
@@ -326,7 +332,9 @@ SCENARIOS = (
 )
 
 
-def run(args: argparse.Namespace) -> tuple[list[Row], Cost | None]:
+def run(
+    args: argparse.Namespace,
+) -> tuple[list[Row], Cost | None, dict[str, float]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="planwatch-bench-") as tmp:
         work = Path(tmp)
@@ -336,8 +344,10 @@ def run(args: argparse.Namespace) -> tuple[list[Row], Cost | None]:
                 probe = Urlwatch(base, args.pages, work / "urlwatch-probe")
                 startup = measure(probe.startup, _cpu_children)
             for key, label, mode, edited in SCENARIOS:
-                rows += scenario(args, work / key, base, label, mode, edited, startup)
-    return rows, startup
+                if key in args.scenarios:
+                    rows += scenario(args, work / key, base, label, mode, edited)
+            steps = breakdown(base, min(args.pages, 320), work)
+    return rows, startup, steps
 
 
 def scenario(
@@ -347,7 +357,6 @@ def scenario(
     label: str,
     mode: str,
     edited: bool,
-    startup: Cost | None,
 ) -> list[Row]:
     work.mkdir()
     set_mode(base, mode)
@@ -449,6 +458,62 @@ def profiling(
                 ).print_stats(40)
 
 
+def breakdown(base: str, count: int, work: Path) -> dict[str, float]:
+    """CPU ms per page of each step of a 304 cycle, one check at a time.
+
+    Everything runs in this thread (the fetching too, on its own event loop), so
+    ``time.thread_time`` splits the cost without other threads' share in it.
+    """
+    set_mode(base, "etag")
+    planwatch = Planwatch(base, count, 1, str(work / "breakdown.sqlite"))
+    planwatch.cycle()  # learn the pages
+    planwatch.loop.close()
+    db, memory = planwatch.db, planwatch.checker.memory
+    policy = FetchPolicy(
+        contact="bench@127.0.0.1",
+        min_delay_per_host=0,
+        jitter=0,
+        allowed_hosts=frozenset({"127.0.0.1"}),
+    )
+    spent: dict[str, float] = {}
+
+    def step(name: str, started: float) -> float:
+        now = time.thread_time()
+        spent[name] = spent.get(name, 0.0) + now - started
+        return now
+
+    async def cycle(fetcher: Fetcher) -> None:
+        claims = Claims(db)
+        for source in planwatch.config.sources:
+            started = time.thread_time()
+            now = datetime.now(UTC)
+            with claims.claim(f"source:{source.name}", now, force=True) as claim:
+                started = step("claim", started)
+                known = memory.load(db, source.name, source.pages)
+                results = await conditional.fetch_all(fetcher, source.pages, known, now)
+                started = step("fetch (httpx and the Fetcher)", started)
+                observations, _ = conditional.observe_all(db, results, known, memory)
+                started = step("observe (reuse the last parse)", started)
+                record_check(db, source.name, observations)
+                started = step("record_check (pipeline, storage)", started)
+                conditional.save_validators(db, source.name, results)
+                started = step("save validators", started)
+                claim.reschedule(now, now)
+            step("claim", started)
+
+    async def main() -> None:
+        async with Fetcher(policy) as fetcher:
+            await cycle(fetcher)  # warm up the connection and robots.txt
+            spent.clear()
+            await cycle(fetcher)
+
+    try:
+        asyncio.run(main())
+    finally:
+        db.close()
+    return {name: seconds / count * 1000 for name, seconds in spent.items()}
+
+
 def _note(startup: Cost | None) -> str:
     if startup is None:
         return ""
@@ -495,11 +560,18 @@ def main() -> None:
     )
     parser.add_argument("--no-urlwatch", action="store_true")
     parser.add_argument("--profile", metavar="DIR", help="cProfile (and py-spy) output")
+    parser.add_argument(
+        "--scenarios", default="abcd", help="which of a, b, c, d to run (default all)"
+    )
     args = parser.parse_args()
     if not args.no_urlwatch and not URLWATCH.exists():
         parser.error(f"{URLWATCH} not found: pip install urlwatch (or --no-urlwatch)")
-    rows, startup = run(args)
+    rows, startup, steps = run(args)
     report(rows, args.pages, args.concurrency, _note(startup))
+    print("\none 304 check at a time, CPU ms per page, by step:")
+    for name, ms in steps.items():
+        print(f"  {name:40} {ms:6.3f}")
+    print(f"  {'total':40} {sum(steps.values()):6.3f}")
 
 
 if __name__ == "__main__":
