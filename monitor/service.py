@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor as Threads
@@ -228,8 +227,8 @@ def _deliver_now(
 ) -> list[Delivery]:
     now = datetime.now(UTC)
     claims.ensure("deliveries", now, now, now + DELIVERY_INTERVAL)
-    with claims.claim("deliveries", now, wait=True, force=True):
-        return deliver_pending(db.sessions, targets)
+    with claims.claim("deliveries", now, wait=True, force=True) as claim:
+        return claim.hold_while(lambda: deliver_pending(db.sessions, targets))
 
 
 # -- on a schedule ------------------------------------------------------------------
@@ -242,7 +241,6 @@ def run_forever(
     *,
     wait: bool = False,
     exclusive: bool = False,
-    ready: threading.Event | None = None,
 ) -> None:
     """Check every source on its interval until SIGTERM or SIGINT.
 
@@ -255,7 +253,7 @@ def run_forever(
         FetchLoop(policy) as loop,
     ):
         service = _Service(db, config, targets, Checker(config, targets, loop))
-        service.start(ready)
+        service.start()
 
 
 class _Service:
@@ -277,7 +275,7 @@ class _Service:
         self.timer = Timer(self.scheduler, Claims(db))
         self._stopping = False
 
-    def start(self, ready: threading.Event | None) -> None:
+    def start(self) -> None:
         for source in self.config.sources:
             self.timer.add(self._source_job(source))
         self.timer.add(self._delivery_job())
@@ -294,8 +292,6 @@ class _Service:
             self.db.engine.url.render_as_string(hide_password=True),
         )
         try:
-            if ready is not None:
-                ready.set()
             self.scheduler.start()
             self.timer.wait_idle()
         finally:
