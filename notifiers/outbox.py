@@ -29,8 +29,9 @@ from notifiers import context
 from notifiers.context import Item
 from notifiers.render import Message, render_check, render_digest
 from notifiers.subscriptions import Mode, Routing, Subscription
+from storage import repo
 from storage.db import READ_ONLY_OPTION
-from storage.events import Event, EventKind
+from storage.events import Event
 from storage.models import Check, DigestEntry, EventRow, Notification, Source
 
 logger = logging.getLogger(__name__)
@@ -288,7 +289,7 @@ def digest_items(
     items: dict[int, Item] = {}
     for pairs in by_source.values():
         source = pairs[0][1]
-        events = [(row.id, _event(row, source.name)) for row, _ in pairs]
+        events = [(row.id, repo.event_from_row(row, source.name)) for row, _ in pairs]
         ctx = context.load(
             session,
             source.id,
@@ -299,20 +300,3 @@ def digest_items(
         for event_id, event in events:
             items[event_id] = ctx.item(event, event_id)
     return [items[i] for i in event_ids if i in items]
-
-
-def _event(row: EventRow, source_name: str) -> Event:
-    return Event(
-        kind=EventKind(row.kind),
-        source=source_name,
-        observed_at=row.observed_at,
-        action_id=row.action_platform_id,
-        action_identifier=row.action_identifier,
-        name=row.name,
-        organization_id=row.organization_platform_id,
-        field=row.field,
-        before=(row.before or {}).get("value"),
-        after=(row.after or {}).get("value"),
-        url=row.url,
-        detail=row.detail or {},
-    )

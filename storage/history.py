@@ -26,7 +26,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from parsers.errors import PlanwatchError
-from storage.events import Event, EventKind
+from storage.events import Event
 from storage.models import (
     ActionRecord,
     ActionVersion,
@@ -38,6 +38,7 @@ from storage.models import (
     Source,
     UTCDateTime,
 )
+from storage.repo import event_from_row
 
 
 class NotFound(PlanwatchError):
@@ -240,7 +241,7 @@ def action_history(session: Session, ref: ActionRef) -> ActionHistory:
         last_seen_at=record.last_seen_at,
         removed_at=record.removed_at,
         versions=tuple(_version(row) for row in rows),
-        events=tuple(_event(row) for row in events),
+        events=tuple(event_from_row(row, row.source_name) for row in events),
     )
 
 
@@ -273,23 +274,6 @@ def _events_query() -> Any:
         EventRow.url,
         EventRow.detail,
     ).join(Source, Source.id == EventRow.source_id)
-
-
-def _event(row: Any) -> Event:
-    return Event(
-        kind=EventKind(row.kind),
-        source=row.source_name,
-        observed_at=row.observed_at,
-        action_id=row.action_platform_id,
-        action_identifier=row.action_identifier,
-        name=row.name,
-        organization_id=row.organization_platform_id,
-        field=row.field,
-        before=(row.before or {}).get("value"),
-        after=(row.after or {}).get("value"),
-        url=row.url,
-        detail=row.detail or {},
-    )
 
 
 def _version(row: Any) -> Version:
@@ -511,7 +495,7 @@ def find_changes(session: Session, wanted: ChangeFilter) -> list[Event]:
             )
         )
     if wanted.organization is None:
-        return [_event(row) for row in session.execute(query)]
+        return [event_from_row(row, row.source_name) for row in session.execute(query)]
     return _of_organization(session, query, wanted)
 
 
@@ -532,13 +516,13 @@ def _of_organization(session: Session, query: Any, wanted: ChangeFilter) -> list
     for row in rows:
         org_id = by_source[row.source_id]
         if row.organization_platform_id == org_id:
-            chosen.append(_event(row))
+            chosen.append(event_from_row(row, row.source_name))
         elif row.action_platform_id is not None:
             versions = timelines.get((row.source_id, row.action_platform_id), [])
             if any(
                 org_id in organizations_of(s) for s in _states_around(versions, row)
             ):
-                chosen.append(_event(row))
+                chosen.append(event_from_row(row, row.source_name))
     return chosen
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.events import Event
+from storage.events import Event, EventKind
 from storage.models import (
     ActionRecord,
     ActionVersion,
@@ -192,9 +192,8 @@ def add_events(
     return rows
 
 
-def event_from_row(row: EventRow, source_name: str) -> Event:
-    from storage.events import EventKind
-
+def event_from_row(row: Any, source_name: str) -> Event:
+    """An Event from an ``events`` row (or a query row with the same columns)."""
     return Event(
         kind=EventKind(row.kind),
         source=source_name,
