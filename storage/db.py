@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.errors import SchemaMismatch, StorageError
@@ -162,8 +163,7 @@ class Database:
 
 
 def open_database(target: str, *, upgrade_empty: bool = True) -> Database:
-    engine = create_db_engine(target)
-    revision = current_revision(engine)
+    engine, revision = _connect(target)
     head = head_revision()
     if revision == head:
         return Database(engine)
@@ -176,6 +176,49 @@ def open_database(target: str, *, upgrade_empty: bool = True) -> Database:
     tables = _has_tables(engine)
     engine.dispose()
     raise SchemaMismatch(_mismatch(target, revision, head, tables=tables))
+
+
+def _connect(target: str) -> tuple[Engine, str | None]:
+    """An engine on ``target`` and its schema revision, or a StorageError saying
+    why the database cannot be opened (never a driver's traceback)."""
+    try:
+        engine = create_db_engine(target)
+    except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+        raise _cannot_open(target, exc) from None
+    try:
+        return engine, current_revision(engine)
+    except (SQLAlchemyError, ImportError, OSError) as exc:
+        engine.dispose()
+        raise _cannot_open(target, exc) from None
+
+
+def _cannot_open(target: str, exc: Exception) -> StorageError:
+    try:
+        url = database_url(target)
+    except (SQLAlchemyError, ValueError):
+        # Not even a URL: echo nothing of it, it may hold a password.
+        return StorageError(
+            "--db is neither a file path nor an SQLAlchemy URL "
+            "(e.g. postgresql://user@host/db)"
+        )
+    backend = url.get_backend_name()
+    where = url.database if backend == "sqlite" else None
+    where = where or url.render_as_string(hide_password=True)
+    if isinstance(exc, ImportError):
+        if backend == "postgresql":
+            why = "psycopg is not installed: pip install 'planwatch[postgres]'"
+        else:
+            why = f"planwatch works with SQLite and PostgreSQL, not {backend}"
+    elif backend == "sqlite" and url.database and Path(url.database).is_dir():
+        why = "it is a directory; give a database file's path"
+    else:
+        # The driver's own words (e.g. "file is not a database", "connection
+        # refused"), on one line; they carry the host, never the password.
+        orig = getattr(exc, "orig", None) or exc
+        why = " ".join(str(orig).split()) or type(orig).__name__
+        if url.password:
+            why = why.replace(str(url.password), "***")
+    return StorageError(f"cannot open the database {where}: {why}")
 
 
 def _mismatch(target: str, revision: str | None, head: str, *, tables: bool) -> str:
@@ -212,9 +255,8 @@ def _reading(engine: Engine) -> Engine:
 
 def upgrade_database(target: str) -> tuple[str | None, str]:
     """``planwatch db upgrade``: the revisions before and after."""
-    engine = create_db_engine(target)
+    engine, revision = _connect(target)
     try:
-        revision = current_revision(engine)
         head = head_revision()
         tables = _has_tables(engine)
         unknown = revision is not None and revision not in known_revisions()
