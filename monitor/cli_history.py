@@ -499,9 +499,14 @@ def import_(
     ] = 30.0,
 ) -> None:
     """Load saved pages as if they had been fetched at their times."""
+    if not gap > 0:
+        raise PlanwatchError(f"--gap {gap}: give a number of minutes above 0")
     crawls = (
         _warc_crawls(path, gap) if looks_like_warc(path) else _manifest_crawls(path)
     )
+    if not crawls:
+        out.print(f"{path}: no pages to import", highlight=False)
+        return
     database = _open(db)
     try:
         _import(database, source, crawls)
@@ -559,6 +564,7 @@ def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
                 raise PlanwatchError(f"{path}: the header must be url,observed_at,path")
             for number, row in enumerate(reader, start=2):
                 where = f"{path}, line {number}"
+                _check_manifest_row(where, row)
                 moment = parse_moment(f"{where}: observed_at", row["observed_at"])
                 assert moment is not None
                 page = path.parent / row["path"]
@@ -573,7 +579,24 @@ def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
                 )
     except OSError as exc:
         raise PlanwatchError(f"cannot read manifest {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        # Neither a WARC (looks_like_warc said no) nor readable CSV text.
+        raise PlanwatchError(
+            f"{path}: neither a WARC file nor a UTF-8 CSV manifest with the header "
+            f"url,observed_at,path ({type(exc).__name__})"
+        ) from None
     return [checks[moment] for moment in sorted(checks)]
+
+
+def _check_manifest_row(where: str, row: dict[str, str | None]) -> None:
+    for column in ("url", "observed_at", "path"):
+        value = row.get(column)
+        if not value or not value.strip():
+            raise PlanwatchError(
+                f"{where}: no {column}; each row is url,observed_at,path"
+            )
+        if "\x00" in value:
+            raise PlanwatchError(f"{where}: {column} holds a NUL byte")
 
 
 # -- db --------------------------------------------------------------------------------
