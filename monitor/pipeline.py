@@ -551,6 +551,7 @@ class _Run:
             for o in self.observations
             if o.page is not None and o.page.outcome is Outcome.LAYOUT_UNRECOGNISED
             for a in o.page.anomalies
+            if a.code not in LAYOUT_ANOMALIES  # listed above already
         ]
         layout += [f"{url}: actions without platform ids" for url in self.unkeyed]
         source = self.source
@@ -584,7 +585,7 @@ class _Run:
                 {
                     "reason": layout[0]
                     if len(layout) == 1
-                    else f"{len(layout)} pages: {layout[0]} …",
+                    else f"{len(layout)} problems: {layout[0]} …",
                     "pages": layout,
                 },
             )
