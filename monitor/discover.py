@@ -98,7 +98,7 @@ async def _from_sitemap(fetcher: Fetcher, url: str, problems: list[str]) -> list
         result = await fetcher.fetch(queue.pop(0))
         read += 1
         if not result.ok:
-            problems.append(f"{result.url}: {result.error or result.outcome.value}")
+            problems.append(_failure(result))
             continue
         sitemap = parse_sitemap(result.body)
         identifiers += action_identifiers(sitemap.pages)
@@ -106,10 +106,17 @@ async def _from_sitemap(fetcher: Fetcher, url: str, problems: list[str]) -> list
     return identifiers
 
 
+def _failure(result: FetchResult) -> str:
+    # The fetcher's errors already start with the page's URL; say it once.
+    if result.error and result.url in result.error:
+        return result.error
+    return f"{result.url}: {result.error or result.outcome.value}"
+
+
 async def _parse(fetcher: Fetcher, url: str, problems: list[str]) -> ParsedPage | None:
     result: FetchResult = await fetcher.fetch(url)
     if not result.ok:
-        problems.append(f"{url}: {result.error or result.outcome.value}")
+        problems.append(_failure(result))
         return None
     page = parse_page(
         result.text if result.text is not None else result.body,
