@@ -29,12 +29,13 @@ so the config itself can be shared::
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from datetime import time as dt_time
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -509,5 +510,33 @@ def _explain(exc: ValidationError) -> str:
         )
         if any(word in key for word in ("url", "password", "params", "user")):
             shown = ""  # may be a secret
-        problems.append(f"{key}{shown}: {error['msg']}")
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = _unknown_key(error["loc"])
+        problems.append(f"{key}{shown}: {message}")
     return "; ".join(problems)
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    # A typo'd key deserves the keys that would have been read in its place.
+    model: Any = Config
+    for part in loc[:-1]:
+        fields = getattr(model, "model_fields", {})
+        if isinstance(part, str):
+            model = _model_in(fields[part].annotation) if part in fields else None
+    known = sorted(getattr(model, "model_fields", {}))
+    if not known:
+        return "not a key planwatch knows"
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"not a key planwatch knows here; {hint}known: {', '.join(known)}"
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
