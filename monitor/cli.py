@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from monitor.config import Config, SourceConfig, TargetConfig, load_config
-from monitor.pipeline import CheckReport
+from monitor.pipeline import CheckOutcome, CheckReport
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
 from parsers.jsonout import page_to_json
@@ -131,7 +131,14 @@ def check(
     if json_out:
         for report in reports:
             print(json.dumps(_report_json(report)))
-        return
+    else:
+        _print_check(reports, deliveries)
+    # For cron and scripts: a source that could not be read is not a success.
+    if any(r.outcome in (CheckOutcome.FAILED, CheckOutcome.ANOMALY) for r in reports):
+        raise typer.Exit(1)
+
+
+def _print_check(reports: list[CheckReport], deliveries: list[Any]) -> None:
     for report in reports:
         out.print(
             f"{report.source}: {report.outcome} ({report.pages} pages, "
