@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -70,6 +71,20 @@ Weekday = Literal[
 FORCE_TO_ENV = "PLANWATCH_FORCE_TO"
 
 
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as "
+            "'Europe/Helsinki' or 'UTC')"
+        ) from None
+    return name
+
+
+ZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,7 +110,7 @@ class SourceConfig(_Strict):
     # the staleness lines [target, acceptable, stale] in days, overriding the plan's;
     stale_days: list[int] | None = None
     # the plan's time zone for task due dates, when its pages do not name it;
-    timezone: str | None = None
+    timezone: ZoneName | None = None
     # how many days before its due date an open task is "due soon";
     due_soon_days: int = Field(default=30, ge=0, le=730)
     # days between reminders of a condition that still holds, the last repeating;
@@ -163,19 +178,6 @@ class SourceConfig(_Strict):
                 f"in increasing order (got {days})"
             )
         return days
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str | None) -> str | None:
-        if name is not None:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f"unknown time zone {name!r} (use an IANA name such as "
-                    "'Europe/Helsinki' or 'UTC')"
-                ) from None
-        return name
 
     @field_validator("reminder_days")
     @classmethod
@@ -310,20 +312,8 @@ class SubscriptionConfig(_Strict):
     every: Literal["day", "week"] = "day"
     at: dt_time | None = None
     weekday: Weekday | None = None
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     send_empty: bool = False
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {name!r} (use an IANA name such as "
-                "'Europe/Helsinki' or 'UTC')"
-            ) from None
-        return name
 
     @field_validator("sites", "plans")
     @classmethod
@@ -415,20 +405,8 @@ class Settings(_Strict):
     min_delay_seconds: float = Field(default=1.0, ge=0)
     # Daily jobs (monitor.scheduling.register_daily) run at this local time of day
     # in this time zone, once per local day whatever daylight saving time does.
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     daily_at: dt_time = dt_time(7, 0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {name!r} (use an IANA name such as "
-                "'Europe/Helsinki' or 'UTC')"
-            ) from None
-        return name
 
 
 class Config(_Strict):
