@@ -36,7 +36,7 @@ import random
 import socket
 import threading
 import time as _time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -552,7 +552,7 @@ class HookRun:
     day: date | None
     db: Database
     config: Config
-    targets: dict[str, Target]
+    targets: Mapping[str, Target]
     keepalive: Callable[[], None] = lambda: None
 
 
@@ -606,7 +606,7 @@ def hook_job(
     zone: tzinfo,
     default_at: time,
     config: Config,
-    targets: dict[str, Target],
+    targets: Mapping[str, Target],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Periodic:
     """The `Periodic` job that runs a registered hook."""

@@ -324,7 +324,7 @@ class _Service:
         settings = self.config.planwatch
         zone = ZoneInfo(settings.timezone)
         return [
-            hook_job(entry, zone, settings.daily_at, self.config, dict(self.targets))
+            hook_job(entry, zone, settings.daily_at, self.config, self.targets)
             for entry in registered_hooks()
         ]
 

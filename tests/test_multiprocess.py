@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +37,10 @@ INTERVAL = 3.0  # seconds
 JITTER = 0.3
 SOURCES = 6
 IN_FLIGHT = 2.0  # seconds: a fetch this close before the kill may be lost
+# Slots are at least half an interval apart; a request reaches the site a little
+# after its slot starts (robots.txt, politeness, a loaded machine), so gaps between
+# arrivals may be short of that by this much. A slot fetched twice is ~0 apart.
+ARRIVAL_SLACK = 0.5  # seconds
 
 # The PostgreSQL case of the shared ``db_url`` fixture only (a fresh schema).
 ONLY_POSTGRES = pytest.mark.parametrize(
@@ -217,7 +222,7 @@ def test_three_runs_share_the_work_and_take_over_from_a_killed_one(
         gaps = [b.at - a.at for a, b in itertools.pairwise(kept)]
         shown = (path, [(round(h.at - killed_at, 2), h.agent) for h in hits[path]])
         # Never twice for one slot; never a slot missed by more than one interval.
-        assert min(gaps) > INTERVAL / 2, shown
+        assert min(gaps) > INTERVAL / 2 - ARRIVAL_SLACK, shown
         assert max(gaps) < 2 * INTERVAL + JITTER + 1.0, shown
         after = [h for h in hits[path] if h.at > killed_at]
         assert after, shown
@@ -270,7 +275,8 @@ def test_sqlite_one_run_at_a_time_and_sigterm_finishes_the_check_in_flight(
 
     stopping = first.output()
     assert "source:s1: baseline, 1 pages (1 parsed), 0 changes, fetched in" in stopping
-    assert "SIGTERM: finishing 1 checks in flight" in stopping
+    # Both sources' checks may be in flight (one fetch loop per process).
+    assert re.search(r"SIGTERM: finishing [12] checks in flight", stopping), stopping
     assert "stopped: the checks in flight finished" in stopping
     # Every fetch p1 made, the one in flight at SIGTERM too, is a recorded check.
     by_first = [h for p in paths for h in hits[p] if first.agent in h.agent]
@@ -283,7 +289,7 @@ def test_sqlite_one_run_at_a_time_and_sigterm_finishes_the_check_in_flight(
     for path in paths:
         times = sorted(h.at for h in hits[path])
         gaps = [b - a for a, b in itertools.pairwise(times)]
-        assert min(gaps) > INTERVAL / 2, (path, gaps)
+        assert min(gaps) > INTERVAL / 2 - ARRIVAL_SLACK, (path, gaps)
     db = open_database(db_url)
     try:
         assert _lock_free(db)
