@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from monitor.charset import decode_body
 from monitor.fetch import Fetcher, FetchOutcome, FetchResult, Validators, redact_url
-from monitor.pipeline import PageObservation
+from monitor.pipeline import PageObservation, observation, parse_fetched
 from parsers.kausal import parse_page
 from parsers.records import ParsedPage
 from storage import repo
@@ -216,7 +216,7 @@ def _observe(
         if page is None:
             memory.forget(result.url)
             tally.failed += 1
-            return _observation(
+            return observation(
                 result,
                 None,
                 error=f"{redact_url(result.url)} answered 304 Not Modified, but no "
@@ -225,47 +225,23 @@ def _observe(
         assert known is not None
         memory.put(result.url, replace(known, validators=result.validators, page=page))
         tally.not_modified += 1
-        return _observation(result, page)
+        return observation(result, page)
 
     if not result.ok:
         tally.failed += 1
-        return _observation(result, None, error=result.error)
+        return observation(result, None, error=result.error)
 
     digest = body_hash(result.body)
     if known is not None and known.body_hash == digest and known.page is not None:
         page = known.page
         tally.same_body += 1
     else:
-        page = _parse(result)
+        page = parse_fetched(result)
         tally.fetched += 1
     memory.put(
         result.url, Known(result.validators, result.started_at, digest, page, None)
     )
-    return _observation(result, page)
-
-
-def _observation(
-    result: FetchResult, page: ParsedPage | None, error: str | None = None
-) -> PageObservation:
-    return PageObservation(
-        url=result.url,
-        fetched_at=result.started_at,
-        fetch_outcome=result.outcome.value,
-        status_code=result.status_code,
-        body=result.body or None,
-        headers=dict(result.headers),
-        duration=result.duration,
-        error=error,
-        page=page,
-    )
-
-
-def _parse(result: FetchResult) -> ParsedPage:
-    return parse_page(
-        result.text if result.text is not None else result.body,
-        result.url,
-        date_header=result.headers.get("date"),
-    )
+    return observation(result, page)
 
 
 def _reuse(db: Database, url: str, known: Known | None) -> ParsedPage | None:

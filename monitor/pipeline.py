@@ -142,14 +142,26 @@ def observe(
     result: FetchResult, *, observed_at: datetime | None = None
 ) -> PageObservation:
     """Turn a fetch into an observation, parsing the body when there is one."""
-    page = None
-    if result.ok:
-        page = parse_page(
-            result.text if result.text is not None else result.body,
-            result.url,
-            observed_at=observed_at,
-            date_header=result.headers.get("date"),
-        )
+    page = parse_fetched(result, observed_at=observed_at) if result.ok else None
+    return observation(result, page, error=result.error)
+
+
+def parse_fetched(
+    result: FetchResult, *, observed_at: datetime | None = None
+) -> ParsedPage:
+    """Parse a fetched body; relative times read against the Date header if no time."""
+    return parse_page(
+        result.text if result.text is not None else result.body,
+        result.url,
+        observed_at=observed_at,
+        date_header=result.headers.get("date"),
+    )
+
+
+def observation(
+    result: FetchResult, page: ParsedPage | None, *, error: str | None = None
+) -> PageObservation:
+    """A fetch and what was read from it (``page`` may be a reused earlier parse)."""
     return PageObservation(
         url=result.url,
         fetched_at=result.started_at,
@@ -158,7 +170,7 @@ def observe(
         body=result.body or None,
         headers=dict(result.headers),
         duration=result.duration,
-        error=result.error,
+        error=error,
         page=page,
     )
 
