@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from parsers.records import (
     Action,
@@ -42,44 +42,109 @@ UrlFor = Callable[[str | None], str | None]
 
 def action(raw: dict[str, Any], now: datetime, url_for: UrlFor) -> Action:
     """One ``Action`` object as a record; ``now`` judges late tasks."""
-    identifier = text(raw.get("identifier"))
-    has_tasks = isinstance(raw.get("tasks"), list)
-    tasks = [t for t in raw["tasks"] if isinstance(t, dict)] if has_tasks else []
-    updated = iso(raw.get("updatedAt"))
-    merged = _dict(raw.get("mergedWith"))
-    superseded = _dict(raw.get("supersededBy"))
-    return Action(
-        id=str(raw["id"]),
-        identifier=identifier,
-        name=clean(text(raw.get("name"))),
-        url=url_for(identifier),
-        status=status(raw.get("status")),
-        phase=phase(raw.get("implementationPhase")),
-        tasks=task_counts(tasks, now) if has_tasks else None,
-        updated_at=TimeRange.at(updated) if updated else None,
-        completion=integer(raw.get("completion")),
-        task_list=tuple(task(t) for t in tasks) if has_tasks else None,
-        responsible_parties=parties(raw.get("responsibleParties")),
-        status_summary=text(_get(raw, "statusSummary", "identifier")),
-        merged_with=text(merged.get("id")),
-        start_date=day(raw.get("startDate")),
-        end_date=day(raw.get("endDate")),
-        layer=Layer.EMBEDDED,
-        merged_with_identifier=text(merged.get("identifier")),
-        superseded_by=text(superseded.get("id")),
-        superseded_by_identifier=text(superseded.get("identifier")),
-        related_indicators=indicators(raw.get("relatedIndicators")),
-        timeliness=text(_get(raw, "timeliness", "identifier")),
-        schedule_continuous=_bool(raw.get("scheduleContinuous")),
-        primary_org_id=text(_get(raw, "primaryOrg", "id")),
-    )
+    return _Builder(now, url_for).action(raw)
 
 
 def actions(raws: Iterable[Any], now: datetime, url_for: UrlFor) -> tuple[Action, ...]:
+    build = _Builder(now, url_for).action
     return tuple(
-        action(raw, now, url_for)
+        build(raw)
         for raw in raws
         if isinstance(raw, dict) and raw.get("id") is not None
+    )
+
+
+class _Builder:
+    """Builds the records of one list of actions.
+
+    A plan's actions repeat a handful of statuses, phases and responsible parties:
+    each distinct one is built once per list and shared (records are immutable).
+    """
+
+    def __init__(self, now: datetime, url_for: UrlFor) -> None:
+        self.now = now.astimezone(UTC)
+        self.url_for = url_for
+        self.shared: dict[tuple[Any, ...], Any] = {}
+
+    def action(self, raw: dict[str, Any]) -> Action:
+        get = raw.get
+        identifier = text(get("identifier"))
+        raw_tasks = get("tasks")
+        task_list = (
+            tuple([task(t) for t in raw_tasks if isinstance(t, dict)])
+            if isinstance(raw_tasks, list)
+            else None
+        )
+        updated = iso(get("updatedAt"))
+        merged = _dict(get("mergedWith"))
+        superseded = _dict(get("supersededBy"))
+        return Action(
+            id=str(raw["id"]),
+            identifier=identifier,
+            name=clean(text(get("name"))),
+            url=self.url_for(identifier),
+            status=self.named(Status, get("status")),
+            phase=self.named(Phase, get("implementationPhase")),
+            tasks=task_counts(task_list, self.now) if task_list is not None else None,
+            updated_at=TimeRange.at(updated) if updated else None,
+            completion=integer(get("completion")),
+            task_list=task_list,
+            responsible_parties=self.parties(get("responsibleParties")),
+            status_summary=text(_get(raw, "statusSummary", "identifier")),
+            merged_with=text(merged.get("id")),
+            start_date=day(get("startDate")),
+            end_date=day(get("endDate")),
+            layer=Layer.EMBEDDED,
+            merged_with_identifier=text(merged.get("identifier")),
+            superseded_by=text(superseded.get("id")),
+            superseded_by_identifier=text(superseded.get("identifier")),
+            related_indicators=indicators(get("relatedIndicators")),
+            timeliness=text(_get(raw, "timeliness", "identifier")),
+            schedule_continuous=_bool(get("scheduleContinuous")),
+            primary_org_id=text(_get(raw, "primaryOrg", "id")),
+        )
+
+    def named(self, kind: type[_Named], raw: Any) -> _Named | None:
+        """A ``Status`` or ``Phase`` from its ``{identifier, name}`` object."""
+        if not isinstance(raw, dict):
+            return None
+        key = (kind, raw.get("identifier"), raw.get("name"))
+        return self._once(key, _named, kind, raw)  # type: ignore[no-any-return]
+
+    def parties(self, raw: Any) -> tuple[ResponsibleParty, ...] | None:
+        if not isinstance(raw, list):
+            return None
+        found = []
+        for item in raw:
+            org = item.get("organization") if isinstance(item, dict) else None
+            if not isinstance(org, dict) or org.get("id") is None:
+                continue
+            key = (ResponsibleParty, org["id"], org.get("name"), item.get("role"))
+            found.append(self._once(key, _party, item, org))
+        return tuple(found)
+
+    def _once(self, key: tuple[Any, ...], build: Callable[..., Any], *args: Any) -> Any:
+        try:
+            found = self.shared.get(key)
+        except TypeError:  # an unhashable value in the data: nothing to share
+            return build(*args)
+        if found is None:
+            found = self.shared[key] = build(*args)
+        return found
+
+
+_Named = TypeVar("_Named", Status, Phase)
+
+
+def _named(kind: type[_Named], raw: dict[str, Any]) -> _Named:
+    return kind(text(raw.get("identifier")), clean(text(raw.get("name"))))
+
+
+def _party(item: dict[str, Any], org: dict[str, Any]) -> ResponsibleParty:
+    return ResponsibleParty(
+        organization_id=str(org["id"]),
+        organization_name=clean(text(org.get("name"))),
+        role=text(item.get("role")),
     )
 
 
@@ -93,7 +158,7 @@ def organization(raw: dict[str, Any], action_count: int | None) -> Organization:
     )
 
 
-def task_counts(tasks: list[dict[str, Any]], now: datetime) -> TaskCounts:
+def task_counts(tasks: Iterable[Task], now: datetime) -> TaskCounts:
     """Counts as the platform's task bar computes them.
 
     Cancelled tasks do not count; an open task is late when its due date (a
@@ -103,13 +168,13 @@ def task_counts(tasks: list[dict[str, Any]], now: datetime) -> TaskCounts:
     total = completed = late = 0
     today = now.astimezone(UTC)
     for item in tasks:
-        state = item.get("state")
+        state = item.state
         if state == "COMPLETED":
             total += 1
             completed += 1
         elif state in OPEN_TASK_STATES:
             total += 1
-            due = day(item.get("dueAt"))
+            due = item.due_at
             if due is not None:
                 late += datetime(due.year, due.month, due.day, tzinfo=UTC) < today
     return TaskCounts(
@@ -186,18 +251,6 @@ def limits(classes: tuple[TimelinessClass, ...]) -> TimelinessLimits | None:
     )
 
 
-def status(raw: Any) -> Status | None:
-    if not isinstance(raw, dict):
-        return None
-    return Status(text(raw.get("identifier")), clean(text(raw.get("name"))))
-
-
-def phase(raw: Any) -> Phase | None:
-    if not isinstance(raw, dict):
-        return None
-    return Phase(text(raw.get("identifier")), clean(text(raw.get("name"))))
-
-
 def task(raw: dict[str, Any]) -> Task:
     return Task(
         id=text(raw.get("id")),
@@ -206,24 +259,6 @@ def task(raw: dict[str, Any]) -> Task:
         due_at=day(raw.get("dueAt")),
         completed_at=day(raw.get("completedAt")),
     )
-
-
-def parties(raw: Any) -> tuple[ResponsibleParty, ...] | None:
-    if not isinstance(raw, list):
-        return None
-    found = []
-    for party in raw:
-        org = party.get("organization") if isinstance(party, dict) else None
-        if not isinstance(org, dict) or org.get("id") is None:
-            continue
-        found.append(
-            ResponsibleParty(
-                organization_id=str(org["id"]),
-                organization_name=clean(text(org.get("name"))),
-                role=text(party.get("role")),
-            )
-        )
-    return tuple(found)
 
 
 def indicators(raw: Any) -> tuple[IndicatorRef, ...] | None:

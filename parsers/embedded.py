@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from selectolax.lexbor import LexborHTMLParser
 
 FLIGHT_PREFIX = "self.__next_f.push("
@@ -66,6 +67,14 @@ class _Apollo:
     text: str  # the object literal as written in the script
     value: Any = None
     decoded: bool = False
+    _raw: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The literal in UTF-8: what ``_value_at`` reads."""
+        if self._raw is None:
+            self._raw = self.text.encode("utf-8", "surrogatepass")
+        return self._raw
 
     def get(self) -> Any:
         if not self.decoded:
@@ -160,14 +169,17 @@ class EmbeddedData:
         for props in self.find_props(key, apollo=False):
             if isinstance(props[key], list):
                 return list(props[key])
-        needle = f'"{key}":'
+        needle = f'"{key}":'.encode()
         for apollo in self.apollo_scripts:
-            at = apollo.text.find(needle)
-            while at >= 0 and not apollo.decoded:
-                value = _value_at(apollo.text, at + len(needle))
+            if apollo.decoded:
+                continue
+            raw = apollo.raw
+            at = raw.find(needle)
+            while at >= 0:
+                value = _value_at(raw, at + len(needle))
                 if isinstance(value, list):
                     return value
-                at = apollo.text.find(needle, at + 1)
+                at = raw.find(needle, at + 1)
         for props in self.find_props(key):
             if isinstance(props[key], list):
                 return list(props[key])
@@ -219,7 +231,7 @@ def _call_argument(script: str, start: int) -> str:
 def _flight_chunk(script: str) -> str | None:
     argument = _call_argument(script, len(FLIGHT_PREFIX))
     try:
-        decoded = json.loads(argument)
+        decoded = loads(argument)
     except ValueError:
         return None
     if (
@@ -240,14 +252,36 @@ def _apollo_literal(script: str) -> str | None:
 
 
 _DECODER = json.JSONDecoder()
+_FAST = msgspec.json.Decoder()
+_SKIP = msgspec.json.Decoder(msgspec.Raw)
+# How msgspec says where a value ended: "... trailing characters (byte N)", N
+# counting the first character after the value (and the blanks after it) from 1.
+_TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
 
 
-def _value_at(text: str, start: int) -> Any:
-    """The JSON value starting at ``text[start:]`` (after blanks), or None."""
-    while start < len(text) and text[start] in " \t\r\n":
-        start += 1
+def _value_at(raw: bytes, start: int) -> Any:
+    """The JSON value starting at ``raw[start:]`` (after blanks), or None.
+
+    msgspec's skipping pass says where the value ends (nothing is built), then
+    just that slice is decoded, in full: a wrong end could only fail, never
+    mislead, as no proper prefix of a list or object is complete JSON. Where
+    msgspec refuses, the standard library's ``raw_decode`` decides.
+    """
+    view = memoryview(raw)[start:]
     try:
-        return _DECODER.raw_decode(text, start)[0]
+        _SKIP.decode(view)
+        end = len(view)  # the value runs to the end of the text
+    except msgspec.DecodeError as error:
+        found = _TRAILING.search(str(error))
+        end = int(found.group(1)) - 1 if found else -1
+    if end > 0:
+        try:
+            return _FAST.decode(view[:end])
+        except msgspec.DecodeError:
+            pass
+    text = bytes(view).decode("utf-8", "surrogatepass").lstrip(" \t\r\n")
+    try:
+        return _DECODER.raw_decode(text)[0]
     except ValueError:
         return None
 
@@ -263,11 +297,11 @@ def _decode_apollo(literal: str) -> Any:
 def _js_literal(literal: str) -> Any:
     """A JS object literal as JSON: strict JSON first, then with ``undefined``."""
     try:
-        return json.loads(literal)
+        return loads(literal)
     except ValueError:
         pass
     try:
-        return json.loads(_JS_UNDEFINED.sub("null", literal))
+        return loads(_JS_UNDEFINED.sub("null", literal))
     except ValueError:
         pass
     # The slow, exact way: skip strings, turn every bare `undefined` into null.
@@ -275,7 +309,7 @@ def _js_literal(literal: str) -> Any:
         lambda m: m.group(0) if m.group(0).startswith('"') else "null", literal
     )
     try:
-        return json.loads(as_json)
+        return loads(as_json)
     except ValueError:
         return None
 
@@ -364,9 +398,21 @@ def _decode_row(payload: str) -> Any:
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError:
         return None
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads``, with msgspec's faster decoder doing the work it can.
+
+    The standard library decides wherever msgspec refuses (``NaN``, a lone
+    surrogate, a number out of range), so the result is always ``json.loads``'s.
+    """
+    try:
+        return _FAST.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 class _Resolver:

@@ -146,3 +146,53 @@ def test_any_json_row_survives_escaping_and_chunking(value: object, cut: int) ->
     data = embedded.extract(_page(flight[:cut], flight[cut:]))
 
     assert next(data.find_props("key"))["key"] == value
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**64, max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_JSON_VALUES)
+def test_loads_answers_as_the_standard_library_does(value: object) -> None:
+    text = json.dumps(value, ensure_ascii=False)
+
+    assert json.dumps(embedded.loads(text)) == json.dumps(json.loads(text))
+
+
+def test_loads_falls_back_where_msgspec_refuses() -> None:
+    # Not JSON, but what json.loads accepts; msgspec refuses each of these.
+    assert str(embedded.loads("[NaN, 1e400]")) == "[nan, inf]"
+    assert embedded.loads('"\\ud800"') == "\ud800"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=_JSON_VALUES,
+    before=st.text(max_size=6),
+    after=st.sampled_from(["", "}", ',"x":[1]}', " ,\n\t{", "]]", "undefined}"]),
+)
+def test_a_value_inside_a_larger_text(value: object, before: str, after: str) -> None:
+    prefix = f'{{"{before}":1,"key": '.encode()
+    raw = prefix + json.dumps(value, ensure_ascii=False).encode() + after.encode()
+
+    found = embedded._value_at(raw, len(prefix))
+
+    assert json.dumps(found) == json.dumps(value)
+
+
+def test_a_value_that_does_not_decode_is_none() -> None:
+    raw = b'{"key": [1, undefined], "other": 2}'
+
+    assert embedded._value_at(raw, raw.index(b"[")) is None
