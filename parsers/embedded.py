@@ -26,12 +26,12 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 FLIGHT_PREFIX = "self.__next_f.push("
 APOLLO_PREFIX = '(window[Symbol.for("ApolloSSRDataTransport")]'
@@ -199,10 +199,13 @@ class EmbeddedData:
                 yield from _dicts_with(script.get(), key, seen)
 
 
-def extract(tree: LexborHTMLParser) -> EmbeddedData:
+def extract(
+    tree: LexborHTMLParser, scripts: Iterable[LexborNode] | None = None
+) -> EmbeddedData:
+    """The embedded data of a page; ``scripts``, its script elements if found."""
     data = EmbeddedData()
     parts: list[str] = []
-    for script in tree.css("script"):
+    for script in tree.css("script") if scripts is None else scripts:
         text = script.text(deep=True, separator="", strip=False)
         if text.startswith(FLIGHT_PREFIX):
             chunk = _flight_chunk(text)

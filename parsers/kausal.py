@@ -67,18 +67,19 @@ def parse_page(
     now.
     """
     tree = LexborHTMLParser(body)
-    data = embedded.extract(tree)
+    scan = markup.Scan(tree)
+    data = embedded.extract(tree, scan.scripts)
     render_time = d.iso(embedded.render_time(data))
     seen = observed_at or render_time or d.http_date(date_header) or datetime.now(UTC)
     start = body[:64]
     start = start.decode("utf-8", "replace") if isinstance(start, bytes) else start
-    return _Page(tree, data, url, seen, render_time, start.lstrip()).parse()
+    return _Page(scan, data, url, seen, render_time, start.lstrip()).parse()
 
 
 class _Page:
     def __init__(
         self,
-        tree: LexborHTMLParser,
+        scan: markup.Scan,
         data: embedded.EmbeddedData,
         url: str,
         observed_at: datetime,
@@ -86,12 +87,13 @@ class _Page:
         start: str = "",
     ) -> None:
         self.start = start  # the body's first characters: is it HTML at all?
-        self.tree = tree
+        self.scan = scan
+        self.tree = scan.tree
         self.data = data
         self.url = url
         self.observed_at = observed_at.astimezone(UTC)
         self.render_time = render_time
-        root = tree.css_first("html")
+        root = scan.root
         self.language = (root.attributes.get("lang") if root else None) or None
         self.prefix = _site_prefix(url)
         self.section, self.path_id = _path(url)
@@ -123,8 +125,8 @@ class _Page:
         org = org if isinstance(org, dict) else {}
         plan = props.get("planFromOrgQuery") or {}
         actions = d.actions(plan.get("actions") or [], self.observed_at, self.url_for)
-        heading = markup.heading_count(self.tree)
-        rows = markup.row_tasks(self.tree)
+        heading = markup.heading_count(self.scan)
+        rows = markup.row_tasks(self.scan)
 
         anomalies = list(self._cross_check_rows(actions, rows))
         if heading is not None and heading != len(actions):
@@ -156,7 +158,7 @@ class _Page:
 
     def _organization_from_markup(self) -> ParsedPage | None:
         rows = markup.table_rows(self.tree)
-        heading = markup.heading_count(self.tree)
+        heading = markup.heading_count(self.scan)
         if not rows and heading is None:
             return None
         name, parent = markup.organization_header(self.tree)
@@ -195,7 +197,7 @@ class _Page:
                     f"{source} {expected} actions, the table has {found} rows",
                 )
             )
-        declared = markup.declared_rows(self.tree)
+        declared = markup.declared_rows(self.scan)
         if declared is not None and declared != found:
             anomalies.append(
                 Anomaly(
@@ -289,8 +291,8 @@ class _Page:
     def _action_list(self, raw_actions: list[Any]) -> ParsedPage:
         actions = d.actions(raw_actions, self.observed_at, self.url_for)
         anomalies: list[Anomaly] = []
-        declared = markup.declared_rows(self.tree)
-        rows = markup.row_tasks(self.tree)
+        declared = markup.declared_rows(self.scan)
+        rows = markup.row_tasks(self.scan)
         if declared and not rows:
             anomalies.append(
                 Anomaly(
@@ -301,7 +303,7 @@ class _Page:
         if not self.filtered:
             anomalies += self._cross_check_rows(actions, rows)
             if not rows:
-                targets = markup.card_targets(self.tree)
+                targets = markup.card_targets(self.scan)
                 anomalies += self._cross_check_cards(actions, targets)
         return self._result(
             PageKind.ACTION_LIST, Outcome.OK, None, actions, anomalies, Layer.EMBEDDED
@@ -316,7 +318,7 @@ class _Page:
                 anomalies += self._table_counts(len(actions), None, "")
         else:
             cards = markup.cards(self.tree)
-            declared = markup.declared_rows(self.tree)
+            declared = markup.declared_rows(self.scan)
             if not cards and declared:
                 return self._unrecognised(
                     "empty_table",
@@ -482,13 +484,13 @@ class _Page:
             if text.startswith("404") or text in i18n.NOT_FOUND_TEXTS:
                 return True
         # Next's not-found answer adds a bare "noindex" and renders no content.
-        return noindex and not markup.row_tasks(self.tree) and not self._content()
+        return noindex and not markup.row_tasks(self.scan) and not self._content()
 
     def _content(self) -> bool:
         return bool(
             {"organization-page", "action-page", "actions-list-page"} & self.test_ids
             or self.tree.css_first("li[class*='state--']")
-            or markup.heading_count(self.tree) is not None
+            or markup.heading_count(self.scan) is not None
         )
 
     def _not_found(self, detail: str) -> ParsedPage:

@@ -55,6 +55,46 @@ def test_ids(tree: LexborHTMLParser) -> frozenset[str]:
     )
 
 
+class Scan:
+    """The nodes the embedded-data path reads, found in one walk of the document.
+
+    Each CSS query walks the whole tree: on a 600-row dashboard (30,000 elements)
+    one costs about 3 ms, whatever it matches. So the queries a page with embedded
+    data needs are asked as one, and the matches are sorted by tag: each part of
+    the selector names a different tag, so the tag says which part matched.
+    """
+
+    SELECTOR = (
+        "html, script, th.row-title[id^='row-'], div.completed, "
+        "table[aria-rowcount], h2, h3, li > a[href]"
+    )
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        self.tree = tree
+        self.root: LexborNode | None = None
+        self.scripts: list[LexborNode] = []
+        self.row_titles: list[LexborNode] = []  # th.row-title[id^='row-']
+        self.task_bars: list[LexborNode] = []  # div.completed
+        self.tables: list[LexborNode] = []  # table[aria-rowcount]
+        self.headings: list[LexborNode] = []  # h2, h3
+        self.links: list[LexborNode] = []  # li > a[href]
+        sorted_by_tag = {
+            "script": self.scripts,
+            "th": self.row_titles,
+            "div": self.task_bars,
+            "table": self.tables,
+            "h2": self.headings,
+            "h3": self.headings,
+            "a": self.links,
+        }
+        for node in tree.css(self.SELECTOR):
+            tag = node.tag
+            if tag == "html":
+                self.root = self.root or node
+            elif tag is not None and tag in sorted_by_tag:
+                sorted_by_tag[tag].append(node)
+
+
 # -- action tables: the organization page and the dashboard ---------------------------
 
 
@@ -87,16 +127,16 @@ def table_rows(tree: LexborHTMLParser) -> dict[str, Row]:
     return rows
 
 
-def row_tasks(tree: LexborHTMLParser) -> dict[str, int | None]:
+def row_tasks(scan: Scan) -> dict[str, int | None]:
     """Each table row's action id and task count: the cheap view for cross-checks."""
     rows: dict[str, int | None] = {}
     # One cell per row is enough: the row titles, else every cell.
-    cells = tree.css("th.row-title[id^='row-']") or tree.css("[id^='row-']")
+    cells = scan.row_titles or scan.tree.css("[id^='row-']")
     for cell in cells:
         found = _CELL_ID.match(cell.attributes.get("id") or "")
         if found is not None and found.group(1) not in rows:
             rows[found.group(1)] = None
-    for bar in tree.css("div.completed"):
+    for bar in scan.task_bars:
         node: LexborNode | None = bar.parent
         while node is not None and node.tag != "td":
             node = node.parent
@@ -107,19 +147,19 @@ def row_tasks(tree: LexborHTMLParser) -> dict[str, int | None]:
     return rows
 
 
-def card_targets(tree: LexborHTMLParser) -> list[str]:
+def card_targets(scan: Scan) -> list[str]:
     """Where each action card links to: its identifier, or a merged one's target."""
     targets = []
-    for link in tree.css("li > a[href]"):
-        target = path_match(ACTION_PATH, link.attributes.get("href"))
-        if target is not None and link.css_first("div") is not None:
+    for link in scan.links:
+        target = path_match(ACTION_PATH, link.attrs.get("href"))
+        if target is not None and _contains(link, "div"):
             targets.append(target)
     return targets
 
 
-def declared_rows(tree: LexborHTMLParser) -> int | None:
+def declared_rows(scan: Scan) -> int | None:
     """How many rows the action table says it has (``aria-rowcount``)."""
-    for table in tree.css("table[aria-rowcount]"):
+    for table in scan.tables:
         if table.css_first("[id^='row-']") is not None or not table.css_first("tr td"):
             value = table.attributes.get("aria-rowcount") or ""
             if value.isdigit():
@@ -188,9 +228,9 @@ def split_counts(
 # -- the organization page's own parts ----------------------------------------------
 
 
-def heading_count(tree: LexborHTMLParser) -> int | None:
+def heading_count(scan: Scan) -> int | None:
     """The N of "Responsible in N actions" (any locale), or None."""
-    for node in tree.css("h2, h3"):
+    for node in scan.headings:
         count = i18n.parse_responsible_count(clean(node.text()) or "")
         if count is not None:
             return count
@@ -435,6 +475,18 @@ def _icon(node: LexborNode) -> str | None:
     if use is None:
         return None
     return use.attributes.get("xlink:href") or use.attributes.get("href")
+
+
+def _contains(node: LexborNode, tag: str) -> bool:
+    """Whether an element inside ``node`` is a ``tag``: ``css_first`` without the
+    cost of a selector (4 µs a call, 600 calls on a plan's action list)."""
+    below = list(node.iter())
+    while below:
+        child = below.pop()
+        if child.tag == tag:
+            return True
+        below.extend(child.iter())
+    return False
 
 
 def _has_element_children(node: LexborNode) -> bool:
