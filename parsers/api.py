@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from parsers import data as d
 from parsers.errors import ParseError
+from parsers.raw import text
 from parsers.records import (
     Action,
     Anomaly,
@@ -148,12 +149,12 @@ def plan_for_site(answer: Any, site_url: str) -> ApiPlan:
     if best is None:
         raise ParseError(f"plansForHostname: no plan is published at {site_url}")
     plan = best[1]
-    primary = d.text(plan.get("primaryLanguage"))
+    primary = text(plan.get("primaryLanguage"))
     others = [str(lang) for lang in plan.get("otherLanguages") or []]
     base = ((plan.get("domain") or {}).get("basePath") or "").strip("/")
     return ApiPlan(
         identifier=str(plan.get("identifier") or plan["id"]),
-        name=d.text(plan.get("name")),
+        name=text(plan.get("name")),
         primary_language=primary,
         languages=tuple([primary, *others] if primary else others),
         base_path=f"/{base}" if base else "",

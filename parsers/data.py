@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+from parsers import raw as raw_shapes
+from parsers.raw import boolean, integer, text
 from parsers.records import (
     Action,
     IndicatorRef,
@@ -42,16 +44,13 @@ UrlFor = Callable[[str | None], str | None]
 
 def action(raw: dict[str, Any], now: datetime, url_for: UrlFor) -> Action:
     """One ``Action`` object as a record; ``now`` judges late tasks."""
-    return _Builder(now, url_for).action(raw)
+    return _Builder(now, url_for).action(raw_shapes.action(raw))
 
 
 def actions(raws: Iterable[Any], now: datetime, url_for: UrlFor) -> tuple[Action, ...]:
+    """The action objects among ``raws`` (dicts or ``parsers.raw`` structs)."""
     build = _Builder(now, url_for).action
-    return tuple(
-        build(raw)
-        for raw in raws
-        if isinstance(raw, dict) and raw.get("id") is not None
-    )
+    return tuple(build(raw) for raw in raw_shapes.actions(raws) if raw.id is not None)
 
 
 class _Builder:
@@ -66,86 +65,99 @@ class _Builder:
         self.url_for = url_for
         self.shared: dict[tuple[Any, ...], Any] = {}
 
-    def action(self, raw: dict[str, Any]) -> Action:
-        get = raw.get
-        identifier = text(get("identifier"))
-        raw_tasks = get("tasks")
-        task_list = (
-            tuple([task(t) for t in raw_tasks if isinstance(t, dict)])
-            if isinstance(raw_tasks, list)
-            else None
-        )
-        updated = iso(get("updatedAt"))
-        merged = _dict(get("mergedWith"))
-        superseded = _dict(get("supersededBy"))
+    def action(self, raw: raw_shapes.RawAction) -> Action:
+        identifier = raw.identifier
+        tasks = None if raw.tasks is None else tuple([_task(t) for t in raw.tasks])
+        updated = iso(raw.updatedAt)
+        merged, superseded = raw.mergedWith, raw.supersededBy
         return Action(
-            id=str(raw["id"]),
+            id=str(raw.id),
             identifier=identifier,
-            name=clean(text(get("name"))),
+            name=clean(raw.name),
             url=self.url_for(identifier),
-            status=self.named(Status, get("status")),
-            phase=self.named(Phase, get("implementationPhase")),
-            tasks=task_counts(task_list, self.now) if task_list is not None else None,
+            status=self.named(Status, raw.status),
+            phase=self.named(Phase, raw.implementationPhase),
+            tasks=None if tasks is None else task_counts(tasks, self.now),
             updated_at=TimeRange.at(updated) if updated else None,
-            completion=integer(get("completion")),
-            task_list=task_list,
-            responsible_parties=self.parties(get("responsibleParties")),
-            status_summary=text(_get(raw, "statusSummary", "identifier")),
-            merged_with=text(merged.get("id")),
-            start_date=day(get("startDate")),
-            end_date=day(get("endDate")),
+            completion=raw.completion,
+            task_list=tasks,
+            responsible_parties=self.parties(raw.responsibleParties),
+            status_summary=_identifier(raw.statusSummary),
+            merged_with=_id(merged),
+            start_date=day(raw.startDate),
+            end_date=day(raw.endDate),
             layer=Layer.EMBEDDED,
-            merged_with_identifier=text(merged.get("identifier")),
-            superseded_by=text(superseded.get("id")),
-            superseded_by_identifier=text(superseded.get("identifier")),
-            related_indicators=indicators(get("relatedIndicators")),
-            timeliness=text(_get(raw, "timeliness", "identifier")),
-            schedule_continuous=_bool(get("scheduleContinuous")),
-            primary_org_id=text(_get(raw, "primaryOrg", "id")),
+            merged_with_identifier=_identifier(merged),
+            superseded_by=_id(superseded),
+            superseded_by_identifier=_identifier(superseded),
+            related_indicators=_indicators(raw.relatedIndicators),
+            timeliness=_identifier(raw.timeliness),
+            schedule_continuous=raw.scheduleContinuous,
+            primary_org_id=_id(raw.primaryOrg),
         )
 
-    def named(self, kind: type[_Named], raw: Any) -> _Named | None:
+    def named(self, kind: type[_Named], raw: raw_shapes.Named | None) -> _Named | None:
         """A ``Status`` or ``Phase`` from its ``{identifier, name}`` object."""
-        if not isinstance(raw, dict):
+        if raw is None:
             return None
-        key = (kind, raw.get("identifier"), raw.get("name"))
-        return self._once(key, _named, kind, raw)  # type: ignore[no-any-return]
+        key = (kind, raw.identifier, raw.name)
+        found = self.shared.get(key)
+        if found is None:
+            found = self.shared[key] = kind(raw.identifier, clean(raw.name))
+        return found
 
-    def parties(self, raw: Any) -> tuple[ResponsibleParty, ...] | None:
-        if not isinstance(raw, list):
+    def parties(
+        self, raw: list[raw_shapes.Party] | None
+    ) -> tuple[ResponsibleParty, ...] | None:
+        if raw is None:
             return None
         found = []
-        for item in raw:
-            org = item.get("organization") if isinstance(item, dict) else None
-            if not isinstance(org, dict) or org.get("id") is None:
+        for party in raw:
+            org = party.organization
+            if org is None or org.id is None:
                 continue
-            key = (ResponsibleParty, org["id"], org.get("name"), item.get("role"))
-            found.append(self._once(key, _party, item, org))
+            key = (ResponsibleParty, org.id, org.name, party.role)
+            shared = self.shared.get(key)
+            if shared is None:
+                shared = self.shared[key] = ResponsibleParty(
+                    str(org.id), clean(org.name), party.role
+                )
+            found.append(shared)
         return tuple(found)
-
-    def _once(self, key: tuple[Any, ...], build: Callable[..., Any], *args: Any) -> Any:
-        try:
-            found = self.shared.get(key)
-        except TypeError:  # an unhashable value in the data: nothing to share
-            return build(*args)
-        if found is None:
-            found = self.shared[key] = build(*args)
-        return found
 
 
 _Named = TypeVar("_Named", Status, Phase)
 
 
-def _named(kind: type[_Named], raw: dict[str, Any]) -> _Named:
-    return kind(text(raw.get("identifier")), clean(text(raw.get("name"))))
-
-
-def _party(item: dict[str, Any], org: dict[str, Any]) -> ResponsibleParty:
-    return ResponsibleParty(
-        organization_id=str(org["id"]),
-        organization_name=clean(text(org.get("name"))),
-        role=text(item.get("role")),
+def _task(raw: raw_shapes.RawTask) -> Task:
+    return Task(
+        id=None if raw.id is None else str(raw.id),
+        name=clean(raw.name),
+        state=raw.state,
+        due_at=day(raw.dueAt),
+        completed_at=day(raw.completedAt),
     )
+
+
+def _indicators(
+    raw: list[raw_shapes.IndicatorLink] | None,
+) -> tuple[IndicatorRef, ...] | None:
+    """``relatedIndicators`` as references; None when the query did not ask."""
+    if raw is None:
+        return None
+    return tuple(
+        IndicatorRef(str(link.indicator.id), clean(link.indicator.name))
+        for link in raw
+        if link.indicator is not None and link.indicator.id is not None
+    )
+
+
+def _id(raw: raw_shapes.Ref | None) -> str | None:
+    return None if raw is None or raw.id is None else str(raw.id)
+
+
+def _identifier(raw: raw_shapes.Ref | None) -> str | None:
+    return None if raw is None else raw.identifier
 
 
 def organization(raw: dict[str, Any], action_count: int | None) -> Organization:
@@ -221,7 +233,7 @@ def plan_context(plans: list[dict[str, Any]]) -> PlanContext | None:
             StatusDef(
                 identifier=str(s["identifier"]),
                 name=clean(text(s.get("name"))),
-                is_completed=_bool(s.get("isCompleted")),
+                is_completed=boolean(s.get("isCompleted")),
             )
             for s in first("actionStatuses") or []
             if isinstance(s, dict) and s.get("identifier")
@@ -251,58 +263,9 @@ def limits(classes: tuple[TimelinessClass, ...]) -> TimelinessLimits | None:
     )
 
 
-def task(raw: dict[str, Any]) -> Task:
-    return Task(
-        id=text(raw.get("id")),
-        name=clean(text(raw.get("name"))),
-        state=text(raw.get("state")),
-        due_at=day(raw.get("dueAt")),
-        completed_at=day(raw.get("completedAt")),
-    )
-
-
-def indicators(raw: Any) -> tuple[IndicatorRef, ...] | None:
-    """``relatedIndicators`` as references; None when the query did not ask."""
-    if not isinstance(raw, list):
-        return None
-    found = []
-    for item in raw:
-        indicator = item.get("indicator") if isinstance(item, dict) else None
-        if isinstance(indicator, dict) and indicator.get("id") is not None:
-            found.append(
-                IndicatorRef(str(indicator["id"]), clean(text(indicator.get("name"))))
-            )
-    return tuple(found)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _get(raw: dict[str, Any], key: str, inner: str) -> Any:
     value = raw.get(key)
     return value.get(inner) if isinstance(value, dict) else None
-
-
-def text(value: Any) -> str | None:
-    if type(value) is str:
-        return value
-    if value is None or isinstance(value, dict | list):
-        return None
-    return str(value)
-
-
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def integer(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @functools.lru_cache(maxsize=4096)

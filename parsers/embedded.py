@@ -160,11 +160,14 @@ class EmbeddedData:
             found = self._found[cache_key] = _Lookup(self._search(key, apollo))
         return iter(found)
 
-    def first_list(self, key: str) -> list[Any] | None:
+    def first_list(
+        self, key: str, typed: msgspec.json.Decoder[Any] | None = None
+    ) -> list[Any] | None:
         """The first list under ``key``, decoding as little of the data as it can.
 
         An Apollo payload (megabytes on a large plan's action list) is not decoded
-        whole when the value after the key reads as JSON on its own.
+        whole when the value after the key reads as JSON on its own; ``typed``
+        decodes that value into structs where it can (the items are dicts where not).
         """
         for props in self.find_props(key, apollo=False):
             if isinstance(props[key], list):
@@ -176,7 +179,7 @@ class EmbeddedData:
             raw = apollo.raw
             at = raw.find(needle)
             while at >= 0:
-                value = _value_at(raw, at + len(needle))
+                value = _value_at(raw, at + len(needle), typed)
                 if isinstance(value, list):
                     return value
                 at = raw.find(needle, at + 1)
@@ -262,7 +265,9 @@ _SKIP = msgspec.json.Decoder(msgspec.Raw)
 _TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
 
 
-def _value_at(raw: bytes, start: int) -> Any:
+def _value_at(
+    raw: bytes, start: int, typed: msgspec.json.Decoder[Any] | None = None
+) -> Any:
     """The JSON value starting at ``raw[start:]`` (after blanks), or None.
 
     msgspec's skipping pass says where the value ends (nothing is built), then
@@ -277,9 +282,10 @@ def _value_at(raw: bytes, start: int) -> Any:
     except msgspec.DecodeError as error:
         found = _TRAILING.search(str(error))
         end = int(found.group(1)) - 1 if found else -1
-    if end > 0:
+    decoders = [typed, _FAST] if typed is not None else [_FAST]
+    for decoder in decoders if end > 0 else []:
         try:
-            return _FAST.decode(view[:end])
+            return decoder.decode(view[:end])
         except msgspec.DecodeError:
             pass
     text = bytes(view).decode("utf-8", "surrogatepass").lstrip(" \t\r\n")

@@ -26,6 +26,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from parsers import data as d
 from parsers import embedded, i18n, markup, reltime
+from parsers import raw as raw_shapes
 from parsers.records import (
     ID_FROM_IDENTIFIER,
     Action,
@@ -286,7 +287,7 @@ class _Page:
     # -- action lists ---------------------------------------------------------------
 
     def _plan_actions(self) -> list[Any] | None:
-        return self.data.first_list("planActions")
+        return self.data.first_list("planActions", raw_shapes.ACTIONS)
 
     def _action_list(self, raw_actions: list[Any]) -> ParsedPage:
         actions = d.actions(raw_actions, self.observed_at, self.url_for)

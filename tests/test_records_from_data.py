@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from typing import Any
 
-from parsers import data
+import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
+
+from monitor.localserve import read_fixture
+from parsers import data, embedded
+from parsers import raw as raw_shapes
 from parsers.records import Phase, ResponsibleParty, Status, TaskCounts
+from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
@@ -86,3 +96,103 @@ def test_values_of_unexpected_types_are_read_leniently() -> None:
     assert action.responsible_parties == (ResponsibleParty("9", None, None),)
     assert action.tasks == TaskCounts(total=0, completed=0, late=0, on_time=0)
     assert action.completion == 40
+
+
+# -- the typed reading and the lenient one agree --------------------------------------
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, width=16)
+    | st.sampled_from(
+        ["", "x", "2026-04-30", "2026-01-02T03:04:05Z", "40", "ä\u00ad b"]
+    )
+)
+_ANY = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(st.sampled_from(["id", "name", "x"]), inner, max_size=2)
+    ),
+    max_leaves=4,
+)
+
+
+def _obj(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.fixed_dictionaries({}, optional=fields) | _ANY
+
+
+_NAMED = _obj(identifier=_SCALARS, name=_SCALARS, color=_SCALARS)
+_REF = _obj(id=_SCALARS, identifier=_SCALARS, name=_SCALARS)
+_ACTION = st.fixed_dictionaries(
+    {"id": _SCALARS},
+    optional={
+        "identifier": _SCALARS,
+        "name": _SCALARS,
+        "status": _NAMED,
+        "implementationPhase": _NAMED,
+        "statusSummary": _REF,
+        "timeliness": _REF,
+        "completion": _SCALARS,
+        "updatedAt": _SCALARS,
+        "startDate": _SCALARS,
+        "endDate": _SCALARS,
+        "scheduleContinuous": _SCALARS,
+        "tasks": st.lists(
+            _obj(
+                id=_SCALARS,
+                name=_SCALARS,
+                state=st.sampled_from(["NOT_STARTED", "COMPLETED", "CANCELLED"]),
+                dueAt=_SCALARS,
+                completedAt=_SCALARS,
+            ),
+            max_size=3,
+        )
+        | _ANY,
+        "responsibleParties": st.lists(_obj(role=_SCALARS, organization=_REF)) | _ANY,
+        "primaryOrg": _REF,
+        "mergedWith": _REF,
+        "supersededBy": _REF,
+        "relatedIndicators": st.lists(_obj(indicator=_REF), max_size=2) | _ANY,
+        "color": _ANY,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_ACTION)
+def test_typed_and_lenient_reading_build_the_same_record(raw: dict[str, Any]) -> None:
+    typed = data.actions([raw], NOW, lambda i: i)
+    lenient = data.actions([raw_shapes.lenient(raw)], NOW, lambda i: i)
+
+    assert typed == lenient
+
+
+@settings(max_examples=200, deadline=None)
+@given(raws=st.lists(_ACTION, max_size=3))
+def test_decoding_json_into_structs_reads_as_the_dicts_do(
+    raws: list[dict[str, Any]],
+) -> None:
+    text = json.dumps(raws).encode()
+    try:
+        structs = raw_shapes.ACTIONS.decode(text)
+    except msgspec.ValidationError:
+        return  # such a list is read from its dicts
+    assert data.actions(structs, NOW, str) == data.actions(raws, NOW, str)
+
+
+def test_a_large_plans_action_list_is_decoded_into_structs() -> None:
+    body = read_fixture(
+        FIXTURES / "bigcity-2024" / "before" / "html" / "action-list.fi.html"
+    )
+    found = embedded.extract(LexborHTMLParser(body))
+
+    structs = found.first_list("planActions", raw_shapes.ACTIONS)
+    dicts = embedded.extract(LexborHTMLParser(body)).first_list("planActions")
+
+    assert structs is not None
+    assert dicts is not None
+    assert len(structs) == 600
+    assert all(isinstance(s, raw_shapes.RawAction) for s in structs)
+    assert data.actions(structs, NOW, str) == data.actions(dicts, NOW, str)
