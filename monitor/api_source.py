@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+import msgspec
 import stamina
 
 from monitor.config import Settings, SourceConfig
@@ -208,7 +209,9 @@ def cross_check(
             continue
         found = api.cross_check(page, known)
         if found:
-            page = replace(page, anomalies=page.anomalies + tuple(found))
+            page = msgspec.structs.replace(
+                page, anomalies=page.anomalies + tuple(found)
+            )
             observation = replace(observation, page=page)
         checked.append(observation)
     return checked

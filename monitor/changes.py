@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+import msgspec
+
 from parsers.records import Action, PageKind, ParsedPage, PlanContext
 from storage.events import EventKind
 from storage.state import ActionState, OrganizationState, TaskState
@@ -92,9 +94,11 @@ def _better_plan(
     if current is None:
         return candidate
     if current.limits is None and candidate.limits is not None:
-        return replace(candidate, timezone=current.timezone or candidate.timezone)
+        return msgspec.structs.replace(
+            candidate, timezone=current.timezone or candidate.timezone
+        )
     if current.timezone is None and candidate.timezone is not None:
-        return replace(current, timezone=candidate.timezone)
+        return msgspec.structs.replace(current, timezone=candidate.timezone)
     return current
 
 

@@ -11,7 +11,6 @@ is ``skipped`` and adds nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import logging
 import time
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 from sqlalchemy.orm import Session
 
 from monitor import deadlines, staleness
@@ -376,7 +376,7 @@ class _Run:
             keyed = tuple(a for a in page.actions if a.platform_id is not None)
             if len(keyed) != len(page.actions):
                 self.unkeyed.append(page.url)
-                page = dataclasses.replace(page, actions=keyed)
+                page = msgspec.structs.replace(page, actions=keyed)
             usable.append(page)
         self.merged = merge_pages(usable)
         self.actions = repo.current_actions(session, source.id)
@@ -656,7 +656,7 @@ class _Run:
                 if plan_limits or known
                 else "default"
             ),
-            plan_limits=dataclasses.asdict(plan_limits) if plan_limits else None,
+            plan_limits=msgspec.structs.asdict(plan_limits) if plan_limits else None,
             timezone=zone_name,
             now=now,
         )

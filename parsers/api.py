@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+import msgspec
 
 from parsers import data as d
 from parsers.errors import ParseError
@@ -213,7 +215,7 @@ def pages_from_answer(
 
 
 def _as_api(action: Action) -> Action:
-    return replace(action, layer=Layer.API)
+    return msgspec.structs.replace(action, layer=Layer.API)
 
 
 def _organizations(

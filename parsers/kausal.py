@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
+import msgspec
 from selectolax.lexbor import LexborHTMLParser
 
 from parsers import data as d
@@ -709,13 +709,15 @@ def resolve_identifier_keys(pages: Iterable[ParsedPage]) -> list[ParsedPage]:
     resolved = []
     for page in pages:
         actions = tuple(
-            replace(a, id=known[a.identifier])
+            msgspec.structs.replace(a, id=known[a.identifier])
             if a.platform_id is None and a.identifier in known
             else a
             for a in page.actions
         )
         resolved.append(
-            replace(page, actions=actions) if actions != page.actions else page
+            msgspec.structs.replace(page, actions=actions)
+            if actions != page.actions
+            else page
         )
     return resolved
 

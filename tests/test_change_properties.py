@@ -16,6 +16,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -118,7 +119,7 @@ def shuffled(
     for index in order:
         rows = list(found[index].actions)
         rng.shuffle(rows)
-        result.append(replace(found[index], actions=tuple(rows)))
+        result.append(msgspec.structs.replace(found[index], actions=tuple(rows)))
     return result
 
 

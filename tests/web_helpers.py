@@ -14,10 +14,10 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -234,7 +234,7 @@ def fill_hostile(db: Database, source: str = HOSTILE_SOURCE) -> None:
                 fetch_outcome=FetchOutcome.OK.value,
                 status_code=200,
                 body=b"<html></html>",
-                page=replace(page, observed_at=moment),
+                page=msgspec.structs.replace(page, observed_at=moment),
             )
             for page in pages
         ]

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import msgspec
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -508,7 +509,7 @@ def _action_view(
     # checks use (finished and merged actions are never stale).
     known = staleness.age(state, record.last_seen_at)
     days = None if known is None else max(0, int(known.days))
-    limits = replace(staleness.DEFAULT_LIMITS, stale=stale_days)
+    limits = msgspec.structs.replace(staleness.DEFAULT_LIMITS, stale=stale_days)
     fallback = state.responsible_names
     return ActionView(
         source=source_name,
