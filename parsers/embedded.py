@@ -336,7 +336,8 @@ def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
     Rows without references have their escapes undone in the text, so they need
     no walk after decoding: the large data rows of a page usually have none.
     """
-    raw = text.encode("utf-8")
+    # A chunk may decode to a lone surrogate ("\\ud800" in its JSON): kept as is.
+    raw = text.encode("utf-8", "surrogatepass")
     rows: dict[str, Any] = {}
     raw_rows: dict[str, str] = {}
     linked: set[str] = set()
@@ -354,6 +355,7 @@ def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
             except ValueError:
                 length = -1
             if comma > 0 and length >= 0:
+                # A wrong length can cut a character in two: "replace" it.
                 rows[row_id] = raw[comma + 1 : comma + 1 + length].decode(
                     "utf-8", "replace"
                 )
@@ -362,7 +364,8 @@ def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
         newline = raw.find(b"\n", pos)
         if newline < 0:
             newline = end
-        payload = raw[pos:newline].decode("utf-8", "replace")
+        # A newline never ends inside a character, so the payload decodes whole.
+        payload = raw[pos:newline].decode("utf-8", "surrogatepass")
         pos = newline + 1
         if '"$' in payload:
             if _has_row_ref(payload):
@@ -420,7 +423,7 @@ def loads(text: str | bytes) -> Any:
     """
     try:
         return _FAST.decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: a surrogate
         return json.loads(text)
 
 

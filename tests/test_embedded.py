@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
@@ -175,6 +177,7 @@ def test_loads_falls_back_where_msgspec_refuses() -> None:
     # Not JSON, but what json.loads accepts; msgspec refuses each of these.
     assert str(embedded.loads("[NaN, 1e400]")) == "[nan, inf]"
     assert embedded.loads('"\\ud800"') == "\ud800"
+    assert embedded.loads('"\ud800"') == "\ud800"  # the character itself
 
 
 @settings(max_examples=200, deadline=None)
@@ -196,3 +199,26 @@ def test_a_value_that_does_not_decode_is_none() -> None:
     raw = b'{"key": [1, undefined], "other": 2}'
 
     assert embedded._value_at(raw, raw.index(b"[")) is None
+
+
+def test_a_value_is_read_when_msgspec_words_its_errors_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where the value ends comes from msgspec's error message; if a later msgspec
+    # words it differently, the standard library reads the value instead.
+    monkeypatch.setattr(embedded, "_TRAILING", re.compile(r"no such words"))
+    raw = '{"a": 1, "key": [{"ä": "]"}, 2], "b": [3]}'.encode()
+
+    assert embedded._value_at(raw, raw.index(b"[")) == [{"ä": "]"}, 2]
+
+
+def test_a_lone_surrogate_in_a_chunk_is_kept() -> None:
+    # The chunk's JSON string escapes a lone surrogate: a str, but not UTF-8.
+    tree = LexborHTMLParser(
+        '<script>self.__next_f.push([1,"1:{\\"a\\":\\"\\ud800\\"}\\n'
+        '2:T3,abc\\n"])</script>'
+    )
+
+    data = embedded.extract(tree)
+
+    assert data.rows == {"1": {"a": "\ud800"}, "2": "abc"}
