@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from monitor import staleness
 from monitor.cli import DbOption, JsonOption, _iso_option, _open, app, out
 from parsers.records import TimelinessLimits
-from storage import memory, repo
+from storage import history, memory, repo
 from storage.models import Source
 
 
@@ -49,11 +49,12 @@ def stale_rows(
     session: Session, as_of: datetime, source_name: str | None = None
 ) -> list[StaleRow]:
     """Active actions past a line at ``as_of``, oldest information first."""
-    query = select(Source).order_by(Source.name)
     if source_name is not None:
-        query = query.where(Source.name == source_name)
+        sources = history.named_sources(session, [source_name])
+    else:
+        sources = list(session.scalars(select(Source).order_by(Source.name)))
     rows = []
-    for source in session.scalars(query):
+    for source in sources:
         settings = memory.plan_settings(session, source.id)
         limits = (
             TimelinessLimits(

@@ -369,13 +369,10 @@ def export_(
 def _record_rows(
     session: Session, what: str, moment: datetime, names: Sequence[str]
 ) -> Iterator[dict[str, Any]]:
-    query = select(Source).order_by(Source.name)
     if names:
-        query = query.where(Source.name.in_(names))
-    sources = list(session.scalars(query))
-    missing = set(names) - {s.name for s in sources}
-    if missing:
-        raise history.NotFound(f"--source {', '.join(sorted(missing))}: no such source")
+        sources = history.named_sources(session, names)
+    else:
+        sources = list(session.scalars(select(Source).order_by(Source.name)))
     for src in sources:
         if what == "records":
             table = history.table_as_of(session, src, moment)

@@ -9,12 +9,16 @@
 - ``source_statuses``: each source's last outcome and last change ("when did this
   site's layout change?").
 
+A source, organization or action named that the database does not hold is a
+``NotFound`` naming it and the nearest known names, never an empty answer.
+
 Callers own the session. Every query is one or a few indexed lookups, so the answers
 stay fast on a database holding millions of versions (see bench/query_latency.py).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -133,6 +137,59 @@ class SourceStatus:
     last_events: tuple[str, ...] = field(default=())
 
 
+# -- names on the command line ---------------------------------------------------------
+
+# An unknown name is answered with the known ones when they fit on a line, else with
+# the nearest few only (a plan has hundreds of actions).
+LISTED_AT_MOST = 10
+
+
+def named_sources(session: Session, names: Iterable[str]) -> list[Source]:
+    """The sources called ``names``, by name, or NotFound naming the unknown ones.
+
+    A filter naming a source the database does not hold would otherwise answer
+    "nothing", which reads as "nothing changed there".
+    """
+    wanted = sorted(set(names))
+    found = list(
+        session.scalars(
+            select(Source).where(Source.name.in_(wanted)).order_by(Source.name)
+        )
+    )
+    missing = [name for name in wanted if name not in {s.name for s in found}]
+    if missing:
+        known = list(session.scalars(select(Source.name).order_by(Source.name)))
+        raise NotFound(_unknown_sources(missing, known))
+    return found
+
+
+def _unknown_sources(missing: Sequence[str], known: Sequence[str]) -> str:
+    quoted = ", ".join(repr(name) for name in missing)
+    plural = "s" if len(missing) > 1 else ""
+    text = f"no source{plural} named {quoted} in the database"
+    if not known:
+        return text + ": it holds no source yet (run `planwatch check` first)"
+    close = dict.fromkeys(c for name in missing for c in _nearest(name, known))
+    text += _did_you_mean(close)
+    if len(known) <= LISTED_AT_MOST:
+        return text + f"; known: {', '.join(known)}"
+    return text + f"; {len(known)} known (planwatch sources lists them)"
+
+
+def _nearest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The known names closest to ``name``, ignoring case."""
+    by_folded: dict[str, str] = {}
+    for candidate in known:
+        by_folded.setdefault(candidate.casefold(), candidate)
+    close = difflib.get_close_matches(name.casefold(), by_folded, n=n, cutoff=0.6)
+    return [by_folded[c] for c in close]
+
+
+def _did_you_mean(close: Iterable[str]) -> str:
+    quoted = " or ".join(repr(name) for name in close)
+    return f" (did you mean {quoted}?)" if quoted else ""
+
+
 # -- actions ---------------------------------------------------------------------------
 
 
@@ -148,6 +205,7 @@ def find_actions(
         Source, Source.id == ActionRecord.source_id
     )
     if source is not None:
+        named_sources(session, [source])
         query = query.where(Source.name == source)
 
     if reference.startswith("id:"):
@@ -206,8 +264,8 @@ def one_action(
     where = f" in source {source}" if source else ""
     if not refs:
         raise NotFound(
-            f"no action {reference!r}{where}: give its platform id, its identifier "
-            "or its page URL"
+            f"no action {reference!r}{where}{_action_hint(session, reference, source)}"
+            ": give its platform id, its identifier or its page URL"
         )
     if len(refs) > 1:
         listed = "; ".join(ref.label for ref in refs[:10])
@@ -216,6 +274,18 @@ def one_action(
             "--source NAME, or write id:ID or identifier:IDENTIFIER"
         )
     return refs[0]
+
+
+def _action_hint(session: Session, reference: str, source: str | None) -> str:
+    """The nearest ids and identifiers to an action name that matched none."""
+    name = reference.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[-1]
+    query = select(ActionRecord.platform_id, ActionRecord.identifier)
+    if source is not None:
+        query = query.join(Source, Source.id == ActionRecord.source_id).where(
+            Source.name == source
+        )
+    known = {value for row in session.execute(query) for value in row if value}
+    return _did_you_mean(_nearest(name, sorted(known)))
 
 
 def action_history(session: Session, ref: ActionRef) -> ActionHistory:
@@ -320,10 +390,13 @@ def source_or_organization(
             return found, None
     organizations = find_organizations(session, reference, source)
     if not organizations:
-        known = ", ".join(session.scalars(select(Source.name).order_by(Source.name)))
+        names = list(session.scalars(select(Source.name).order_by(Source.name)))
+        known = [*names, *_organization_names(session, source)]
+        hint = _did_you_mean(_nearest(reference, known))
+        where = f" in source {source}" if source else ""
         raise NotFound(
-            f"{reference!r} is neither a source nor an organization "
-            f"(sources: {known or 'none yet'})"
+            f"{reference!r} is neither a source nor an organization{where}{hint}; "
+            f"sources: {', '.join(names) or 'none yet'}"
         )
     if len(organizations) > 1:
         listed = "; ".join(
@@ -344,6 +417,7 @@ def find_organizations(
         OrganizationRecord, OrganizationRecord.source_id == Source.id
     )
     if source is not None:
+        named_sources(session, [source])
         query = query.where(Source.name == source)
     by_id = session.execute(
         query.where(OrganizationRecord.platform_id == reference)
@@ -365,6 +439,27 @@ def find_organizations(
         for src, org, state in current
         if wanted in {str(name).casefold() for name in state.get("names", {}).values()}
     ]
+
+
+def _organization_names(session: Session, source: str | None = None) -> list[str]:
+    """Every organization's platform id and current names, for suggestions."""
+    query = (
+        select(OrganizationRecord.platform_id, OrganizationVersion.state)
+        .join(
+            OrganizationVersion,
+            OrganizationVersion.organization_id == OrganizationRecord.id,
+        )
+        .where(OrganizationVersion.valid_to.is_(None))
+    )
+    if source is not None:
+        query = query.join(Source, Source.id == OrganizationRecord.source_id).where(
+            Source.name == source
+        )
+    names = set()
+    for platform_id, state in session.execute(query):
+        names.add(platform_id)
+        names.update(str(name) for name in (state or {}).get("names", {}).values())
+    return sorted(names)
 
 
 def table_as_of(
@@ -473,16 +568,17 @@ def find_changes(session: Session, wanted: ChangeFilter) -> list[Event]:
     if wanted.until is not None:
         query = query.where(EventRow.observed_at <= wanted.until)
     if wanted.sources:
-        ids = session.scalars(select(Source.id).where(Source.name.in_(wanted.sources)))
+        ids = [src.id for src in named_sources(session, wanted.sources)]
         # By id, so the (source, observed_at) index serves the time range.
-        query = query.where(EventRow.source_id.in_(list(ids)))
+        query = query.where(EventRow.source_id.in_(ids))
     if wanted.kinds:
         query = query.where(EventRow.kind.in_(wanted.kinds))
     if wanted.action is not None:
         source = wanted.sources[0] if len(wanted.sources) == 1 else None
         refs = find_actions(session, wanted.action, source)
         if not refs:
-            raise NotFound(f"--action {wanted.action}: no such action")
+            hint = _action_hint(session, wanted.action, source)
+            raise NotFound(f"--action {wanted.action}: no such action{hint}")
         query = query.where(
             or_(
                 *(
@@ -504,7 +600,12 @@ def _of_organization(session: Session, query: Any, wanted: ChangeFilter) -> list
     source = wanted.sources[0] if len(wanted.sources) == 1 else None
     organizations = find_organizations(session, wanted.organization, source)
     if not organizations:
-        raise NotFound(f"--organization {wanted.organization}: no such organization")
+        known = _organization_names(session, source)
+        hint = _did_you_mean(_nearest(wanted.organization, known))
+        raise NotFound(
+            f"--organization {wanted.organization}: no such organization{hint}; "
+            "give its platform id or its name"
+        )
     by_source = {src.id: org.platform_id for src, org in organizations}
     query = query.where(EventRow.source_id.in_(by_source))
     rows = session.execute(query).all()

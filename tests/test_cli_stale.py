@@ -70,5 +70,10 @@ def test_stale_lists_actions_past_each_line_oldest_first(db_url: str) -> None:
     early = (oldest + timedelta(days=10)).isoformat()
     answer = runner.invoke(app, ["stale", "--db", db_url, "--as-of", early])
     assert "no action is past a staleness line" in answer.output
+    same = runner.invoke(
+        app, ["stale", "--db", db_url, "--as-of", early, "--source", "demo"]
+    )
+    assert "no action is past a staleness line" in same.output
     other = runner.invoke(app, ["stale", "--db", db_url, "--source", "elsewhere"])
-    assert "no action is past a staleness line" in other.output
+    assert other.exit_code != 0
+    assert "no source named 'elsewhere'" in str(other.exception)

@@ -228,8 +228,11 @@ def test_changes_filters(series_db: Database) -> None:
     assert ("merged", "14") not in until_r02
 
     assert {i for _, i in kinds_and_ids("--action", "IL-15")} == {"15"}
-    assert kinds_and_ids("--site", "elsewhere") == []
     assert kinds_and_ids("--site", "demo") == kinds_and_ids()
+    url = series_db.engine.url.render_as_string(hide_password=False)
+    unknown = CliRunner().invoke(app, ["changes", "--site", "elsewhere", "--db", url])
+    assert isinstance(unknown.exception, history.NotFound)
+    assert "no source named 'elsewhere'" in str(unknown.exception)
 
 
 def test_changes_of_an_organization_include_actions_leaving_it(
