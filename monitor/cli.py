@@ -20,7 +20,7 @@ from notifiers.render import describe
 from parsers.errors import PlanwatchError
 from parsers.jsonout import page_to_json
 from parsers.kausal import parse_page
-from storage.db import Database, open_database
+from storage.db import Database, open_database, open_existing
 
 app = typer.Typer(
     help="Watch Kausal Watch climate plans, keep their history, alert on change.",
@@ -50,8 +50,18 @@ def default_db() -> str:
 
 
 def _open(db: str | None, config: Config | None = None) -> Database:
-    target = db or (config.planwatch.db if config else None) or default_db()
-    return open_database(target)
+    """The database of a command that writes: set up on first use."""
+    return open_database(_target(db, config))
+
+
+def _open_existing(db: str | None, config: Config | None = None) -> Database:
+    """The database of a command that reads (or only changes what is there): a
+    path that holds none is refused, so a typo creates no empty database."""
+    return open_existing(_target(db, config))
+
+
+def _target(db: str | None, config: Config | None) -> str:
+    return db or (config.planwatch.db if config else None) or default_db()
 
 
 @app.callback()
@@ -304,5 +314,8 @@ def main() -> None:
     try:
         app()
     except PlanwatchError as exc:
-        err.print(f"planwatch: error: {exc}", markup=False, highlight=False)
+        # One line, however long: paths and URLs in it stay whole for copying.
+        err.print(
+            f"planwatch: error: {exc}", markup=False, highlight=False, soft_wrap=True
+        )
         sys.exit(2)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import staleness
-from monitor.cli import DbOption, JsonOption, _iso_option, _open, app, out
+from monitor.cli import DbOption, JsonOption, _iso_option, _open_existing, app, out
 from parsers.records import TimelinessLimits
 from storage import history, memory, repo
 from storage.models import Source
@@ -108,9 +108,9 @@ def stale(
     so an action shown here is at least that old.
     """
     moment = _iso_option("--as-of", as_of) or datetime.now(UTC)
-    database = _open(db)
+    database = _open_existing(db)
     try:
-        with database.session() as session:
+        with database.reader() as session:
             rows = stale_rows(session, moment, source)
     finally:
         database.close()

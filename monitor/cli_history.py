@@ -26,6 +26,7 @@ from monitor.cli import (
     DbOption,
     JsonOption,
     _open,
+    _open_existing,
     _print_events,
     app,
     default_db,
@@ -626,7 +627,7 @@ def db_prune(
     json_out: JsonOption = False,
 ) -> None:
     """Drop old raw pages; keep every version, event and snapshot's metadata."""
-    database = _open(db)
+    database = _open_existing(db)
     try:
         with database.sessions.begin() as session:
             report = retention.prune(
@@ -660,7 +661,7 @@ def db_prune(
 
 @contextlib.contextmanager
 def _reading(db: str | None, config: Config | None = None) -> Iterator[Session]:
-    database = _open(db, config)
+    database = _open_existing(db, config)
     try:
         with database.reader() as session:
             yield session

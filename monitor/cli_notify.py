@@ -30,6 +30,7 @@ from monitor.cli import (
     JsonOption,
     _iso_option,
     _open,
+    _open_existing,
     app,
     out,
 )
@@ -70,7 +71,7 @@ def status(
 ) -> None:
     """Per target: pending, sending, sent and failed messages, and the last error."""
     config = load_config(config_path) if config_path else None
-    database = _open(db, config)
+    database = _open_existing(db, config)
     try:
         with database.reader() as session:
             report = overview(
@@ -172,7 +173,7 @@ def preview(
     routing = config.resolved_targets() if config else None
     subs = _preview_subscriptions(routing, subscription)
     moment = _iso_option("--since", since)
-    database = _open(db, config)
+    database = _open_existing(db, config)
     try:
         with database.reader() as session:
             for sub in subs:
@@ -200,7 +201,7 @@ def retry(
     if not ids and not all_failed:
         raise PlanwatchError("give notification ids, or --all-failed")
     config = load_config(config_path) if config_path else None
-    database = _open(db, config)
+    database = _open_existing(db, config)
     try:
         with database.sessions.begin() as session:
             query = update(Notification).where(Notification.status == "failed")

@@ -3,6 +3,10 @@
 ``open_database`` checks the schema revision against the migrations that ship with
 this version: an empty database is brought to the current schema, one that is behind
 or ahead is refused with a message saying what to do.
+
+``open_existing`` is for commands that only read: it creates nothing, neither an
+SQLite file (nor its folders) nor the schema of an empty database, and says so
+when there is no database to read.
 """
 
 from __future__ import annotations
@@ -178,6 +182,29 @@ def open_database(target: str, *, upgrade_empty: bool = True) -> Database:
     raise SchemaMismatch(_mismatch(target, revision, head, tables=tables))
 
 
+def open_existing(target: str) -> Database:
+    """An existing planwatch database; a missing or empty one is refused."""
+    missing = _missing_file(target)
+    if missing is not None:
+        raise StorageError(
+            f"no database at {missing}: run `planwatch check` or `planwatch db "
+            "upgrade` first, or give --db the path of an existing one"
+        )
+    return open_database(target, upgrade_empty=False)
+
+
+def _missing_file(target: str) -> Path | None:
+    """The SQLite file ``target`` names, when it does not exist."""
+    try:
+        url = database_url(target)
+    except (SQLAlchemyError, ValueError):
+        return None  # _connect explains, without echoing the target
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(url.database))
+    return None if path.exists() else path
+
+
 def _connect(target: str) -> tuple[Engine, str | None]:
     """An engine on ``target`` and its schema revision, or a StorageError saying
     why the database cannot be opened (never a driver's traceback)."""
@@ -222,7 +249,14 @@ def _cannot_open(target: str, exc: Exception) -> StorageError:
 
 
 def _mismatch(target: str, revision: str | None, head: str, *, tables: bool) -> str:
-    where = database_url(target).render_as_string(hide_password=True)
+    url = database_url(target)
+    where = url.database if url.get_backend_name() == "sqlite" else None
+    where = where or url.render_as_string(hide_password=True)
+    if revision is None and not tables:
+        return (
+            f"the database {where} is empty: run `planwatch check` or "
+            f"`planwatch db upgrade --db {where}` first"
+        )
     if revision is None and tables:
         return (
             f"the database {where} has tables but no planwatch schema revision: "

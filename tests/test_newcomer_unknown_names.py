@@ -41,8 +41,7 @@ def _planwatch(
     except SystemExit as exit_:
         code = exit_.code
     captured = capsys.readouterr()
-    # The error line is wrapped to the terminal's width; read it unwrapped.
-    return int(code or 0), captured.out, " ".join(captured.err.split())
+    return int(code or 0), captured.out, captured.err
 
 
 @pytest.mark.parametrize(

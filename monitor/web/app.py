@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -51,8 +50,7 @@ from monitor.web.http import (
 )
 from monitor.web.links import Links, is_web_url
 from monitor.web.queries import ActionFilters, ActionView, ChangeFilters, ChangeView
-from parsers.errors import StorageError
-from storage.db import Database, database_url, open_database
+from storage.db import Database, open_existing
 
 logger = logging.getLogger(__name__)
 
@@ -77,19 +75,7 @@ _UNREPRESENTABLE = re.compile(
 
 def open_read_only(target: str) -> Database:
     """Open an existing planwatch database so that no statement can change it."""
-    url = database_url(target)
-    if url.get_backend_name() == "sqlite" and url.database not in (
-        None,
-        "",
-        ":memory:",
-    ):
-        path = Path(str(url.database))
-        if not path.exists():
-            raise StorageError(
-                f"no database at {path}: fill one first with planwatch check, "
-                "import or demo"
-            )
-    database = open_database(target, upgrade_empty=False)
+    database = open_existing(target)
     event.listen(database.engine, "connect", _refuse_writes)
     database.engine.dispose()  # connections opened before the listener go away
     return database
