@@ -32,6 +32,7 @@ from monitor.cli import (
     _open,
     _open_existing,
     app,
+    err,
     out,
 )
 from monitor.config import Config, load_config
@@ -204,6 +205,8 @@ def retry(
     database = _open_existing(db, config)
     try:
         with database.sessions.begin() as session:
+            if ids:
+                _check_retry_ids(session, ids)
             query = update(Notification).where(Notification.status == "failed")
             if ids:
                 query = query.where(Notification.id.in_(ids))
@@ -220,6 +223,43 @@ def retry(
     finally:
         database.close()
     out.print(f"{count} notification{'s' if count != 1 else ''} queued again")
+
+
+def _check_retry_ids(session: Session, ids: Sequence[int]) -> None:
+    """Refuse ids no notification has (exit 1, nothing queued); say which of the
+    others are not failed and so stay as they are."""
+    statuses = dict(
+        session.execute(
+            select(Notification.id, Notification.status).where(Notification.id.in_(ids))
+        ).all()
+    )
+    missing = sorted(set(ids) - set(statuses))
+    if missing:
+        failed = session.scalars(
+            select(Notification.id)
+            .where(Notification.status == "failed")
+            .order_by(Notification.id)
+        ).all()
+        listed = ", ".join(str(i) for i in failed[:20]) or "none"
+        plural = "s" if len(missing) > 1 else ""
+        err.print(
+            f"planwatch: error: no notification{plural} with id "
+            f"{', '.join(str(i) for i in missing)}; nothing queued (failed ones: "
+            f"{listed}; see planwatch notify status)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    for notification_id in sorted(set(ids)):
+        status = statuses[notification_id]
+        if status != "failed":
+            out.print(
+                f"notification {notification_id} is {status}, not failed: "
+                "left as it is",
+                markup=False,
+                highlight=False,
+            )
 
 
 # -- helpers -----------------------------------------------------------------------
