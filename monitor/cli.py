@@ -14,10 +14,16 @@ from platformdirs import user_data_dir
 from rich.console import Console
 from rich.table import Table
 
-from monitor.config import Config, SourceConfig, TargetConfig, load_config
+from monitor.config import (
+    Config,
+    SourceConfig,
+    TargetConfig,
+    is_http_url,
+    load_config,
+)
 from monitor.pipeline import CheckOutcome, CheckReport
 from notifiers.render import describe
-from parsers.errors import PlanwatchError
+from parsers.errors import ConfigError, PlanwatchError
 from parsers.jsonout import page_to_json
 from parsers.kausal import parse_page
 from storage.db import Database, open_database, open_existing
@@ -204,6 +210,11 @@ def parse(
     json_out: JsonOption = False,
 ) -> None:
     """Print what the parser sees in a saved page."""
+    if not is_http_url(url):
+        raise ConfigError(
+            f"--url {url!r}: not an absolute http(s) URL; give the address the page "
+            "was fetched from, e.g. https://ilmastovahti.espoo.fi/en/actions/IL-15"
+        )
     moment = _iso_option("--observed-at", observed_at)
     try:
         body = file.read_bytes()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli import ConfigOption, JsonOption, app, out
-from monitor.config import Settings, load_config
+from monitor.config import Settings, is_http_url, load_config
 from monitor.discover import discover_site
 from monitor.fetch import FetchPolicy
 from monitor.workers import FetchLoop
@@ -24,7 +24,7 @@ def discover(
     as_json: JsonOption = False,
 ) -> None:
     """List a site's action list, action pages and organization pages."""
-    if not site.startswith(("http://", "https://")):
+    if not is_http_url(site):
         raise ConfigError(f"not an http(s) URL: {site!r}")
     settings = load_config(config).planwatch if config else Settings()
     policy = FetchPolicy(

@@ -85,6 +85,15 @@ def _known_zone(name: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
+def is_http_url(url: str) -> bool:
+    """An absolute http(s) URL with a host: what a page can be fetched from."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [ in an IPv6 host
+        return False
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -124,8 +133,7 @@ class SourceConfig(_Strict):
     @classmethod
     def _urls(cls, pages: list[str]) -> list[str]:
         for url in pages:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
+            if not is_http_url(url):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return pages
 
@@ -134,9 +142,9 @@ class SourceConfig(_Strict):
     def _one_url(cls, url: str | None) -> str | None:
         if url is None:
             return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not is_http_url(url):
             raise ValueError(f"not an http(s) URL: {url!r}")
+        parts = urlsplit(url)
         if parts.query or parts.fragment:
             raise ValueError(f"give the site's root, without ? or #: {url!r}")
         return url.rstrip("/")
