@@ -36,8 +36,10 @@ from parsers.errors import FetchError, ParseError
 from parsers.records import Action, Outcome, PageKind
 
 logger = logging.getLogger(__name__)
+retry_logger = logging.getLogger(f"{__name__}.retries")  # as monitor.fetch's
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+ATTEMPTS = 3
 _TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -73,18 +75,32 @@ class _Transient(Exception):
     """A failure worth another try (network, 429, 5xx)."""
 
 
+def _retrying(endpoint: str, reason: str, attempt: int) -> _Transient:
+    """The failure stamina retries on, logged as a retry unless it was the last."""
+    if attempt < ATTEMPTS:
+        retry_logger.warning(
+            "attempt %d of %d for %s failed (%s); retrying",
+            attempt,
+            ATTEMPTS,
+            endpoint,
+            reason,
+        )
+    return _Transient(f"{endpoint}: {reason}")
+
+
 async def _post(
     client: httpx.AsyncClient, endpoint: str, query: str, variables: dict[str, Any]
 ) -> tuple[bytes, Any]:
     payload = {"query": query, "variables": variables}
-    async for attempt in stamina.retry_context(on=_Transient, attempts=3):
+    async for attempt in stamina.retry_context(on=_Transient, attempts=ATTEMPTS):
         with attempt:
             try:
                 response = await client.post(endpoint, json=payload)
             except httpx.TransportError as exc:
-                raise _Transient(f"{endpoint}: {type(exc).__name__}: {exc}") from exc
+                reason = f"{type(exc).__name__}: {exc}"
+                raise _retrying(endpoint, reason, attempt.num) from exc
             if response.status_code in _TRANSIENT_STATUSES:
-                raise _Transient(f"{endpoint}: HTTP {response.status_code}")
+                raise _retrying(endpoint, f"HTTP {response.status_code}", attempt.num)
             if response.status_code != 200:
                 raise FetchError(
                     f"{endpoint}: HTTP {response.status_code}", url=endpoint

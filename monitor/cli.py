@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import stamina
 import typer
 from platformdirs import user_data_dir
 from rich.console import Console
@@ -78,6 +79,9 @@ def _setup(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # stamina logs each retry as a bare "stamina.retry_scheduled" WARNING; planwatch
+    # logs its own, with the attempt and the (redacted) URL.
+    stamina.instrumentation.set_on_retry_hooks([])
 
 
 @app.command()
@@ -131,14 +135,14 @@ def check(
     json_out: JsonOption = False,
 ) -> None:
     """Check every configured page (or the URLs given) once, now."""
-    from monitor.progress import page_progress
+    from monitor.progress import page_progress, quiet_retries
     from monitor.service import check_sources
 
     config = _config(config_path, urls, notify, source)
     targets = config.resolved_targets()
     database = _open(db, config)
     try:
-        with page_progress(err, config.sources) as on_page:
+        with quiet_retries(), page_progress(err, config.sources) as on_page:
             reports, deliveries = check_sources(
                 database, config, targets, on_page=on_page
             )

@@ -53,6 +53,9 @@ from monitor.robots import (
 )
 
 logger = logging.getLogger(__name__)
+# Retries have a logger of their own: a one-shot `planwatch check` keeps them quiet
+# (its outcome line says what failed in the end), `planwatch run` logs them.
+retry_logger = logging.getLogger(f"{__name__}.retries")
 
 KEPT_HEADERS = (
     "content-type",
@@ -582,7 +585,7 @@ class Fetcher:
         if attempt >= total:
             return
         reason = exchange.error or _describe_status(exchange.status_code or 0)
-        logger.warning(
+        retry_logger.warning(
             "attempt %d of %d for %s failed (%s); retrying",
             attempt,
             total,

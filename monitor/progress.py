@@ -1,7 +1,10 @@
 """What ``planwatch check`` and ``planwatch run`` show while they work.
 
 ``check`` draws a progress bar of pages on a terminal (nothing when its output is a
-file or a pipe); ``run`` logs one line per check with its outcome and timing.
+file or a pipe); ``run`` logs one line per check with its outcome and timing, and a
+WARNING for each retry of a fetch. ``check`` logs retries only with ``-v``: its
+outcome line says what failed in the end, and a retry that worked is no news (nor a
+reason for cron to send mail).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from monitor.fetch import FetchResult
 # The loggers of the one line per check (``monitor.scheduling.Timer``) and of the
 # service starting and stopping.
 CHECK_LOGGERS = ("monitor.scheduling", "monitor.service", "monitor.locks")
+# The loggers of fetch retries (``monitor.fetch.retry_logger`` and the API's).
+RETRY_LOGGERS = ("monitor.fetch.retries", "monitor.api_source.retries")
 
 
 @contextmanager
@@ -67,3 +72,21 @@ def log_each_check() -> None:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
+
+
+@contextmanager
+def quiet_retries() -> Iterator[None]:
+    """Keep retry warnings off a one-shot check's terminal, unless -v asked for
+    INFO; the loggers are as they were afterwards."""
+    loggers = [logging.getLogger(name) for name in RETRY_LOGGERS]
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        yield
+        return
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -324,7 +324,9 @@ def test_server_errors_are_retried_until_success(
     assert result.outcome is FetchOutcome.OK
     assert result.attempts == 4
     assert server.hits("/flaky") == 4
-    retries = [r.getMessage() for r in caplog.records if r.name == "monitor.fetch"]
+    retries = [
+        r.getMessage() for r in caplog.records if r.name == "monitor.fetch.retries"
+    ]
     assert [m.split(" for ")[0] for m in retries] == [
         "attempt 1 of 4",
         "attempt 2 of 4",
