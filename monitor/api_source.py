@@ -28,7 +28,7 @@ import msgspec
 import stamina
 
 from monitor.config import Settings, SourceConfig
-from monitor.fetch import FetchOutcome, FetchPolicy
+from monitor.fetch import FetchOutcome, FetchPolicy, redact_url
 from monitor.pipeline import PageObservation
 from monitor.workers import FetchLoop
 from parsers import api
@@ -82,7 +82,7 @@ def _retrying(endpoint: str, reason: str, attempt: int) -> _Transient:
             "attempt %d of %d for %s failed (%s); retrying",
             attempt,
             ATTEMPTS,
-            endpoint,
+            redact_url(endpoint),
             reason,
         )
     return _Transient(f"{endpoint}: {reason}")

@@ -9,6 +9,8 @@ stamina.retry_scheduled" over its progress bar, for a page that then answered.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -18,16 +20,16 @@ from pathlib import Path
 
 import pytest
 
+from monitor.api_source import ApiTarget, observe_api
 from monitor.demo import lab_pages
 from tests.conftest import ROOT
 from tests.faultserver import FaultServer, Reply, running
+from tests.fidelity_corpus import SERIES
+from tests.graphql_server import GraphQLState, graphql_server
 
 PLANWATCH = [sys.executable, "-c", "from monitor.cli import main; main()"]
 PATH = "/organizations/2"
 RETRY_LINE = "WARNING monitor.fetch.retries: attempt 1 of 4 for "
-
-# Each test waits out one real retry backoff (about a second) in a real process.
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -73,6 +75,8 @@ def _check(tmp_path: Path, site: FaultServer, *options: str) -> tuple[str, str]:
     return done.stdout, done.stderr
 
 
+# Each waits out one real retry backoff (about a second) in a real process.
+@pytest.mark.slow
 def test_check_prints_no_retry_warning(tmp_path: Path, site: FaultServer) -> None:
     stdout, stderr = _check(tmp_path, site)
 
@@ -80,6 +84,7 @@ def test_check_prints_no_retry_warning(tmp_path: Path, site: FaultServer) -> Non
     assert stderr == ""
 
 
+@pytest.mark.slow
 def test_check_with_v_logs_the_retry_once(tmp_path: Path, site: FaultServer) -> None:
     _, stderr = _check(tmp_path, site, "-v")
 
@@ -88,6 +93,7 @@ def test_check_with_v_logs_the_retry_once(tmp_path: Path, site: FaultServer) -> 
     assert "stamina" not in stderr
 
 
+@pytest.mark.slow
 def test_run_logs_the_retry_as_a_warning(tmp_path: Path, site: FaultServer) -> None:
     config = _config(tmp_path, site)
     db = str(tmp_path / "planwatch.sqlite")
@@ -118,3 +124,20 @@ def test_run_logs_the_retry_as_a_warning(tmp_path: Path, site: FaultServer) -> N
     assert "source:lab: baseline" in log, log
     assert log.count(RETRY_LINE) == 1, log
     assert "stamina" not in log
+
+
+def test_the_api_source_logs_its_retries_on_the_same_terms(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = GraphQLState(SERIES / "r03" / "truth", fail_with=503)
+    with graphql_server(state) as origin, caplog.at_level(logging.WARNING):
+        (failed,) = asyncio.run(observe_api(ApiTarget.of(origin), user_agent="t"))
+
+    retries = [r for r in caplog.records if r.name == "monitor.api_source.retries"]
+    assert failed.failed
+    assert [r.getMessage().split(" for ")[0] for r in retries] == [
+        "attempt 1 of 3",
+        "attempt 2 of 3",
+    ]
+    assert all(r.levelno == logging.WARNING for r in retries)
+    assert "(HTTP 503); retrying" in retries[0].getMessage()
