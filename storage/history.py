@@ -156,7 +156,8 @@ def named_sources(session: Session, names: Iterable[str]) -> list[Source]:
             select(Source).where(Source.name.in_(wanted)).order_by(Source.name)
         )
     )
-    missing = [name for name in wanted if name not in {s.name for s in found}]
+    held = {src.name for src in found}
+    missing = [name for name in wanted if name not in held]
     if missing:
         known = list(session.scalars(select(Source.name).order_by(Source.name)))
         raise NotFound(_unknown_sources(missing, known))
