@@ -133,17 +133,20 @@ def row_tasks(scan: Scan) -> dict[str, int | None]:
     # One cell per row is enough: the row titles, else every cell.
     cells = scan.row_titles or scan.tree.css("[id^='row-']")
     for cell in cells:
-        found = _CELL_ID.match(cell.attributes.get("id") or "")
+        found = _CELL_ID.match(cell.attrs.get("id") or "")
         if found is not None and found.group(1) not in rows:
             rows[found.group(1)] = None
+    labels: dict[str, int | None] = {}  # a plan's bars repeat a few labels
     for bar in scan.task_bars:
         node: LexborNode | None = bar.parent
         while node is not None and node.tag != "td":
             node = node.parent
-        found = _CELL_ID.match(node.attributes.get("id") or "") if node else None
+        found = _CELL_ID.match(node.attrs.get("id") or "") if node else None
         if node is not None and found is not None:
-            label = clean(node.text(separator=" ")) or ""
-            rows[found.group(1)] = i18n.parse_task_label(label)
+            label = node.text(separator=" ")
+            if label not in labels:
+                labels[label] = i18n.parse_task_label(clean(label) or "")
+            rows[found.group(1)] = labels[label]
     return rows
 
 
