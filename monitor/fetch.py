@@ -399,9 +399,8 @@ class Fetcher:
         request = _Request(
             url, datetime.now(UTC), self._clock(), validators or Validators()
         )
-        allowed = self._policy.allowed_hosts | {start.host}
         headers = request.validators.request_headers()
-        visited = {_without_fragment(start)}
+        visited: set[str] = set()  # filled at the first redirect
         current = start
 
         while True:
@@ -416,6 +415,9 @@ class Fetcher:
             if not exchange.is_redirect():
                 return self._conclude(request, exchange, redirected=current != start)
 
+            if not visited:
+                visited.add(_without_fragment(start))
+            allowed = self._policy.allowed_hosts | {start.host}
             target, anomaly = self._next_hop(exchange, visited, allowed)
             if target is None:
                 return self._finish(
@@ -486,9 +488,10 @@ class Fetcher:
         )
 
         level = logging.DEBUG if outcome in _QUIET_OUTCOMES else logging.INFO
-        logger.log(
-            level, "fetched %s: %s (%s)", redact_url(request.url), outcome, error
-        )
+        if logger.isEnabledFor(level):  # redacting a URL costs more than a fetch's
+            logger.log(
+                level, "fetched %s: %s (%s)", redact_url(request.url), outcome, error
+            )
         return result
 
     # Redirects
@@ -528,6 +531,12 @@ class Fetcher:
     async def _exchange_with_retries(
         self, url: httpx.URL, headers: Mapping[str, str]
     ) -> _Exchange:
+        # Most exchanges succeed at once: only a transient failure sets up stamina,
+        # whose first attempt then stands for the one already made.
+        first = self._apply_retry_after(await self._exchange_once(url, headers))
+        if not first.transient:
+            return first
+
         policy = self._policy
         attempts = 0
         retrying = stamina.retry_context(
@@ -542,8 +551,10 @@ class Fetcher:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    exchange = await self._exchange_once(url, headers)
-                    exchange = self._apply_retry_after(exchange)
+                    exchange = first
+                    if attempts > 1:
+                        exchange = await self._exchange_once(url, headers)
+                        exchange = self._apply_retry_after(exchange)
                     if exchange.transient:
                         self._log_retry(exchange, attempts)
                         raise _Transient(replace(exchange, attempts=attempts))
@@ -599,7 +610,6 @@ class Fetcher:
         policy = self._policy
         limit = max_bytes or policy.max_body_bytes
         host = self._host(url)
-        shown = redact_url(url)
 
         async with host.slot:
             await self._wait_turn(host)
@@ -607,20 +617,22 @@ class Fetcher:
                 async with asyncio.timeout(policy.total_timeout):
                     return await self._send(url, headers, limit)
             except httpx.TimeoutException as exc:
-                error = f"{shown}: {_describe_timeout(exc)}"
+                error = f"{redact_url(url)}: {_describe_timeout(exc)}"
                 return _Exchange(
                     url, failure=FetchOutcome.TIMEOUT, error=error, transient=True
                 )
             except TimeoutError:
-                error = f"{shown}: no complete answer within {policy.total_timeout:g} s"
+                limit_s = policy.total_timeout
+                error = f"{redact_url(url)}: no complete answer within {limit_s:g} s"
                 return _Exchange(
                     url, failure=FetchOutcome.TIMEOUT, error=error, transient=True
                 )
             except httpx.DecodingError as exc:
-                error = f"{shown}: body could not be decoded ({exc})"
+                error = f"{redact_url(url)}: body could not be decoded ({exc})"
                 return _Exchange(url, failure=FetchOutcome.NETWORK_ERROR, error=error)
             except httpx.TransportError as exc:
-                error = f"{shown}: {type(exc).__name__}: {exc or 'connection failed'}"
+                kind = type(exc).__name__
+                error = f"{redact_url(url)}: {kind}: {exc or 'connection failed'}"
                 return _Exchange(
                     url, failure=FetchOutcome.NETWORK_ERROR, error=error, transient=True
                 )
@@ -769,7 +781,9 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse_start_url(url: str) -> httpx.URL:
+    # The same URLs are fetched on every check, and httpx.URL is immutable.
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
