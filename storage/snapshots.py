@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,9 +104,10 @@ def store_snapshots(
     for item in fetched:
         page = pages[item.url]
         previous = latest.get(page.id)
-        row = _snapshot_row(check, page, item)
-        if previous is not None and _same(previous, row):
+        facts = _Facts.of(item)
+        if previous is not None and facts.same_as(previous):
             continue
+        row = _snapshot_row(check, page, item, facts)
         row.blob_sha256 = (
             repo.store_blob(session, item.body, item.fetched_at) if item.body else None
         )
@@ -156,49 +159,78 @@ def _page_set(session: Session, page_ids: list[int]) -> PageSet:
     return row
 
 
-def _snapshot_row(check: Check, page: Page, item: FetchedPage) -> Snapshot:
-    parsed = item.page
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What decides whether a page differs from its latest snapshot."""
+
+    status_code: int | None
+    fetch_outcome: str
+    parse_outcome: str | None
+    page_kind: str | None
+    language: str | None
+    content_hash: str | None
+    error: str | None
+    anomalies: dict[str, list[str]] | None
+
+    @classmethod
+    def of(cls, item: FetchedPage) -> _Facts:
+        parsed = item.page
+        return cls(
+            status_code=item.status_code,
+            fetch_outcome=item.fetch_outcome,
+            parse_outcome=parsed.outcome.value if parsed else None,
+            page_kind=parsed.kind.value if parsed else None,
+            language=parsed.language if parsed else None,
+            content_hash=content_fingerprint(parsed, item.body),
+            error=item.error,
+            anomalies=(
+                {"items": [f"{a.code}: {a.detail}" for a in parsed.anomalies]}
+                if parsed and parsed.anomalies
+                else None
+            ),
+        )
+
+    def same_as(self, stored: Snapshot) -> bool:
+        return (
+            stored.content_hash is not None
+            and stored.content_hash == self.content_hash
+            and _answer(stored.status_code, stored.fetch_outcome)
+            == _answer(self.status_code, self.fetch_outcome)
+            and stored.parse_outcome == self.parse_outcome
+            and stored.page_kind == self.page_kind
+            and stored.language == self.language
+            and stored.error == self.error
+            and stored.anomalies == self.anomalies
+        )
+
+
+def _snapshot_row(
+    check: Check, page: Page, item: FetchedPage, facts: _Facts
+) -> Snapshot:
     return Snapshot(
         check_id=check.id,
         page_id=page.id,
         url=item.url,
         fetched_at=item.fetched_at,
         duration=item.duration,
-        status_code=item.status_code,
-        fetch_outcome=item.fetch_outcome,
-        parse_outcome=parsed.outcome.value if parsed else None,
-        page_kind=parsed.kind.value if parsed else None,
-        language=parsed.language if parsed else None,
-        content_hash=content_fingerprint(parsed, item.body),
+        status_code=facts.status_code,
+        fetch_outcome=facts.fetch_outcome,
+        parse_outcome=facts.parse_outcome,
+        page_kind=facts.page_kind,
+        language=facts.language,
+        content_hash=facts.content_hash,
         headers=kept_headers(item.headers) or None,
-        error=item.error,
-        anomalies=(
-            {"items": [f"{a.code}: {a.detail}" for a in parsed.anomalies]}
-            if parsed and parsed.anomalies
-            else None
-        ),
+        error=facts.error,
+        anomalies=facts.anomalies,
     )
 
 
-def _same(stored: Snapshot, new: Snapshot) -> bool:
-    return (
-        stored.content_hash is not None
-        and stored.content_hash == new.content_hash
-        and _answer(stored) == _answer(new)
-        and stored.parse_outcome == new.parse_outcome
-        and stored.page_kind == new.page_kind
-        and stored.language == new.language
-        and stored.error == new.error
-        and stored.anomalies == new.anomalies
-    )
-
-
-def _answer(row: Snapshot) -> tuple[int | None, str]:
+def _answer(status_code: int | None, fetch_outcome: str) -> tuple[int | None, str]:
     # A 304 carries the page the check reused: when its records are the same, it is
     # the stored answer again (the check's timings note that it was a 304).
-    if row.fetch_outcome == NOT_MODIFIED:
+    if fetch_outcome == NOT_MODIFIED:
         return 200, OK
-    return row.status_code, row.fetch_outcome
+    return status_code, fetch_outcome
 
 
 def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -215,12 +247,45 @@ def content_fingerprint(page: ParsedPage | None, body: bytes | None) -> str | No
     """
     if page is None:
         return None if body is None else hashlib.sha256(body).hexdigest()
+    return _FINGERPRINTS.get(page)
+
+
+def _page_fingerprint(page: ParsedPage) -> str:
     data = page_to_json(page)
     data.pop("observed_at", None)
     for action in data["actions"]:
         action["updated_at"] = _relative(action.get("updated_at"), page.observed_at)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _Remembered:
+    """Fingerprints of recent parses: a parse reused by a 304 is hashed once.
+
+    Keyed by identity (a ParsedPage is frozen); each entry holds its page, so an id
+    is not reused while it is remembered.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[int, tuple[ParsedPage, str]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, page: ParsedPage) -> str:
+        with self._lock:
+            found = self._items.get(id(page))
+            if found is not None and found[0] is page:
+                self._items.move_to_end(id(page))
+                return found[1]
+        digest = _page_fingerprint(page)
+        with self._lock:
+            self._items[id(page)] = (page, digest)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return digest
+
+
+_FINGERPRINTS = _Remembered(50_000)
 
 
 def _relative(span: Any, observed_at: datetime) -> Any:
