@@ -469,6 +469,7 @@ def breakdown(base: str, count: int, work: Path) -> dict[str, float]:
     planwatch.cycle()  # learn the pages
     planwatch.loop.close()
     db, memory = planwatch.db, planwatch.checker.memory
+    settled = planwatch.checker.settled  # as planwatch run keeps them
     policy = FetchPolicy(
         contact="bench@127.0.0.1",
         min_delay_per_host=0,
@@ -494,7 +495,7 @@ def breakdown(base: str, count: int, work: Path) -> dict[str, float]:
                 started = step("fetch (httpx and the Fetcher)", started)
                 observations, _ = conditional.observe_all(db, results, known, memory)
                 started = step("observe (reuse the last parse)", started)
-                record_check(db, source.name, observations)
+                record_check(db, source.name, observations, settled_checks=settled)
                 started = step("record_check (pipeline, storage)", started)
                 conditional.save_validators(db, source.name, results)
                 started = step("save validators", started)
