@@ -497,7 +497,7 @@ def breakdown(base: str, count: int, work: Path) -> dict[str, float]:
                 started = step("observe (reuse the last parse)", started)
                 record_check(db, source.name, observations, settled_checks=settled)
                 started = step("record_check (pipeline, storage)", started)
-                conditional.save_validators(db, source.name, results)
+                conditional.save_validators(db, source.name, results, known)
                 started = step("save validators", started)
                 claim.reschedule(now, now)
             step("claim", started)

@@ -151,7 +151,7 @@ class Checker:
                 rules=ChangeRules.from_config(source),
                 settled_checks=self.settled,
             )
-            conditional.save_validators(db, source.name, results)
+            conditional.save_validators(db, source.name, results, known)
         return SourceCheck(report, tally, fetch_seconds)
 
 
