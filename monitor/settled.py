@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.orm import Session
 
 from monitor import deadlines
@@ -150,39 +150,51 @@ def repeat(
     if deadlines.reconcile(judged, last.ledger, now, cadence, baseline=False):
         return False
 
-    _touch(session, ActionRecord, last.action_rows, now)
-    _touch(session, OrganizationRecord, last.organization_rows, now)
     memory = {
         key: replace(
             item, checks=recent_and_kept(item.checks, item.fields, now, rules)[1]
         )
         for key, item in last.memory.items()
     }
-    if memory:
-        session.execute(
-            update(RecordMemory),
-            [{"id": m.row_id, "recent": {"checks": m.checks}} for m in memory.values()],
-        )
-    session.execute(
-        update(PlanSettings)
-        .where(PlanSettings.source_id == source.id)
-        .values(observed_at=now)
-    )
+    _write(session.connection(), source, last, memory, now)
     assert settled is not None
     settled.put(source.name, replace(last, observed_at=now, memory=memory))
     return True
 
 
-def _touch(
-    session: Session,
-    model: type[ActionRecord] | type[OrganizationRecord],
-    ids: Sequence[int],
+def _write(
+    connection: Connection,
+    source: Source,
+    last: Settled,
+    memory: dict[RecordKey, Remembered],
     now: datetime,
 ) -> None:
-    if ids:
-        session.execute(
-            update(model)
-            .where(model.id.in_(ids))
+    """What the full check writes besides the check itself, as plain statements
+    (through the session's connection: no ORM bookkeeping)."""
+    if last.action_rows:
+        connection.execute(
+            update(ActionRecord)
+            .where(ActionRecord.id.in_(last.action_rows))
             .values(last_seen_at=now)
-            .execution_options(synchronize_session=False)
         )
+    if last.organization_rows:
+        connection.execute(
+            update(OrganizationRecord)
+            .where(OrganizationRecord.id.in_(last.organization_rows))
+            .values(last_seen_at=now)
+        )
+    if memory:
+        connection.execute(
+            update(RecordMemory)
+            .where(RecordMemory.id == bindparam("row_id"))
+            .values(recent=bindparam("checks", type_=RecordMemory.recent.type)),
+            [
+                {"row_id": m.row_id, "checks": {"checks": m.checks}}
+                for m in memory.values()
+            ],
+        )
+    connection.execute(
+        update(PlanSettings)
+        .where(PlanSettings.source_id == source.id)
+        .values(observed_at=now)
+    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from parsers.jsonout import page_to_json
@@ -141,11 +141,25 @@ def _pages(session: Session, source_id: int, urls: Sequence[str]) -> dict[str, P
     return found
 
 
-def _latest_snapshots(session: Session, pages: Iterable[Page]) -> dict[int, Snapshot]:
+# What `_Facts.same_as` compares; plain rows cost a fraction of ORM objects.
+_COMPARED = (
+    Snapshot.page_id,
+    Snapshot.status_code,
+    Snapshot.fetch_outcome,
+    Snapshot.parse_outcome,
+    Snapshot.page_kind,
+    Snapshot.language,
+    Snapshot.content_hash,
+    Snapshot.error,
+    Snapshot.anomalies,
+)
+
+
+def _latest_snapshots(session: Session, pages: Iterable[Page]) -> dict[int, Row[Any]]:
     ids = [p.latest_snapshot_id for p in pages if p.latest_snapshot_id is not None]
     if not ids:
         return {}
-    rows = session.scalars(select(Snapshot).where(Snapshot.id.in_(ids)))
+    rows = session.execute(select(*_COMPARED).where(Snapshot.id.in_(ids)))
     return {row.page_id: row for row in rows if row.page_id is not None}
 
 
@@ -190,7 +204,7 @@ class _Facts:
             ),
         )
 
-    def same_as(self, stored: Snapshot) -> bool:
+    def same_as(self, stored: Row[Any]) -> bool:
         return (
             stored.content_hash is not None
             and stored.content_hash == self.content_hash
