@@ -16,7 +16,8 @@ Politeness, per host name:
 
 Retries (stamina, exponential backoff) cover connection problems, timeouts and the
 statuses in `RETRY_STATUSES`. Redirects are followed by hand so that each hop passes
-through the same politeness, robots.txt and anomaly checks.
+through the same politeness, robots.txt and anomaly checks. Each request stands
+alone: no cookies are kept between requests.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import random
 import re
 import ssl
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -361,6 +363,14 @@ class Fetcher:
         self._robots: dict[str, RobotsRules] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._agent = agent_token(policy.user_agent)
+        # Requests go straight to the transport: the client's send adds auth,
+        # cookie and event-hook layers this fetcher does not use, about a sixth of
+        # a 304's CPU. Each request stands alone (no cookie jar). With proxies in
+        # the environment the client's send routes them, as httpx does.
+        self._direct: httpx.AsyncBaseTransport | None = None
+        if transport is not None or not urllib.request.getproxies():
+            transport = transport or httpx.AsyncHTTPTransport(verify=_ssl_context())
+            self._direct = transport
         self._client = httpx.AsyncClient(
             transport=transport,
             verify=_ssl_context(),
@@ -644,7 +654,10 @@ class Fetcher:
         self, url: httpx.URL, headers: Mapping[str, str], limit: int
     ) -> _Exchange:
         request = self._client.build_request("GET", url, headers=headers)
-        response = await self._client.send(request, stream=True)
+        if self._direct is None:
+            response = await self._client.send(request, stream=True)
+        else:
+            response = await self._direct.handle_async_request(request)
         try:
             kept = {
                 name: response.headers[name]
