@@ -293,3 +293,17 @@ def test_series_2024_with_repeats_gives_the_same_both_ways(
             ]
     assert every_row(short) == every_row(full)
     assert any(repeats)
+
+
+def test_repeats_on_either_database_give_the_full_check_s_events(
+    db: Database, tmp_path: Path, repeats: list[bool]
+) -> None:
+    # The short way's plain statements on SQLite and PostgreSQL alike.
+    full = open_database(str(tmp_path / "full.sqlite"))
+    try:
+        by_full = play(full, TIMELINE, None)
+    finally:
+        full.close()
+
+    assert play(db, TIMELINE, SettledChecks()) == by_full
+    assert sum(repeats) >= 20
