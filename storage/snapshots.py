@@ -17,12 +17,12 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from parsers.jsonout import page_to_json
@@ -97,27 +97,25 @@ def store_snapshots(
     session: Session, check: Check, fetched: Sequence[FetchedPage]
 ) -> list[Snapshot]:
     """Record what ``check`` saw; return the snapshots it added (changed pages)."""
-    pages = _pages(session, check.source_id, [f.url for f in fetched])
-    latest = _latest_snapshots(session, pages.values())
+    known = _known_pages(session, check.source_id, [f.url for f in fetched])
+    new_pages = _add_pages(session, check.source_id, fetched, known)
 
     added = []
     for item in fetched:
-        page = pages[item.url]
-        previous = latest.get(page.id)
+        page_id, previous = known[item.url]
         facts = _Facts.of(item)
         if previous is not None and facts.same_as(previous):
             continue
-        row = _snapshot_row(check, page, item, facts)
+        row = _snapshot_row(check, page_id, item, facts)
         row.blob_sha256 = (
             repo.store_blob(session, item.body, item.fetched_at) if item.body else None
         )
         session.add(row)
-        added.append((page, row))
+        added.append((page_id, row))
     session.flush()
-    for page, row in added:
-        page.latest_snapshot_id = row.id
+    _point_pages_at(session, new_pages, added)
 
-    check.page_set_id = _page_set(session, [pages[f.url].id for f in fetched]).id
+    check.page_set_id = _page_set(session, [known[f.url][0] for f in fetched]).id
     check.timings = encode_timings(
         [f.duration for f in fetched],
         [f.fetch_outcome == NOT_MODIFIED for f in fetched],
@@ -125,25 +123,9 @@ def store_snapshots(
     return [row for _, row in added]
 
 
-def _pages(session: Session, source_id: int, urls: Sequence[str]) -> dict[str, Page]:
-    wanted = set(urls)
-    found = {
-        page.url: page
-        for page in session.scalars(
-            select(Page).where(Page.source_id == source_id, Page.url.in_(wanted))
-        )
-    }
-    for url in urls:
-        if url not in found:
-            found[url] = Page(source_id=source_id, url=url)
-            session.add(found[url])
-    session.flush()
-    return found
-
-
-# What `_Facts.same_as` compares; plain rows cost a fraction of ORM objects.
+# What `_Facts.same_as` compares, read as plain rows (a fraction of ORM objects'
+# cost) together with each page's id.
 _COMPARED = (
-    Snapshot.page_id,
     Snapshot.status_code,
     Snapshot.fetch_outcome,
     Snapshot.parse_outcome,
@@ -154,13 +136,52 @@ _COMPARED = (
     Snapshot.anomalies,
 )
 
+_Known = dict[str, tuple[int, "Row[Any] | None"]]  # url: (page id, latest snapshot)
 
-def _latest_snapshots(session: Session, pages: Iterable[Page]) -> dict[int, Row[Any]]:
-    ids = [p.latest_snapshot_id for p in pages if p.latest_snapshot_id is not None]
-    if not ids:
+
+def _known_pages(session: Session, source_id: int, urls: Sequence[str]) -> _Known:
+    rows = session.execute(
+        select(Page.id.label("page_id"), Page.url, Snapshot.id, *_COMPARED)
+        .outerjoin(Snapshot, Snapshot.id == Page.latest_snapshot_id)
+        .where(Page.source_id == source_id, Page.url.in_(set(urls)))
+    )
+    return {row.url: (row.page_id, row if row.id is not None else None) for row in rows}
+
+
+def _add_pages(
+    session: Session, source_id: int, fetched: Sequence[FetchedPage], known: _Known
+) -> dict[int, Page]:
+    """Pages seen for the first time, added to ``known``; by id."""
+    new = {}
+    for item in fetched:
+        if item.url not in known and item.url not in new:
+            new[item.url] = Page(source_id=source_id, url=item.url)
+            session.add(new[item.url])
+    if not new:
         return {}
-    rows = session.execute(select(*_COMPARED).where(Snapshot.id.in_(ids)))
-    return {row.page_id: row for row in rows if row.page_id is not None}
+    session.flush()
+    for url, page in new.items():
+        known[url] = (page.id, None)
+    return {page.id: page for page in new.values()}
+
+
+def _point_pages_at(
+    session: Session, new_pages: dict[int, Page], added: list[tuple[int, Snapshot]]
+) -> None:
+    """Each page's latest snapshot is the one just added, if any."""
+    known = []
+    for page_id, row in added:
+        if page_id in new_pages:
+            new_pages[page_id].latest_snapshot_id = row.id
+        else:
+            known.append({"page": page_id, "snapshot": row.id})
+    if known:
+        session.connection().execute(
+            update(Page)
+            .where(Page.id == bindparam("page"))
+            .values(latest_snapshot_id=bindparam("snapshot")),
+            known,
+        )
 
 
 def _page_set(session: Session, page_ids: list[int]) -> PageSet:
@@ -219,11 +240,11 @@ class _Facts:
 
 
 def _snapshot_row(
-    check: Check, page: Page, item: FetchedPage, facts: _Facts
+    check: Check, page_id: int, item: FetchedPage, facts: _Facts
 ) -> Snapshot:
     return Snapshot(
         check_id=check.id,
-        page_id=page.id,
+        page_id=page_id,
         url=item.url,
         fetched_at=item.fetched_at,
         duration=item.duration,
