@@ -141,7 +141,9 @@ def repeat(
 
     Nothing is written unless the whole check is a repeat.
     """
-    last = settled.get(source.name) if settled is not None else None
+    if settled is None:
+        return False
+    last = settled.get(source.name)
     if last is None or not last.fits(source, pages, rules):
         return False
     now = check.observed_at
@@ -157,7 +159,6 @@ def repeat(
         for key, item in last.memory.items()
     }
     _write(session.connection(), source, last, memory, now)
-    assert settled is not None
     settled.put(source.name, replace(last, observed_at=now, memory=memory))
     return True
 
