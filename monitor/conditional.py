@@ -316,16 +316,24 @@ def _latest_bodies(session: Session, page_ids: Sequence[int]) -> dict[int, int]:
     return {page_id: snapshot_id for page_id, snapshot_id in rows if page_id}
 
 
-def save_validators(db: Database, source: str, results: Iterable[FetchResult]) -> int:
+def save_validators(
+    db: Database,
+    source: str,
+    results: Iterable[FetchResult],
+    known: Mapping[str, Known] | None = None,
+) -> int:
     """Store what to send next time, for pages that answered 200 or 304.
 
     Call after the check is recorded: validators saved before their page's body would
-    let a 304 stand for content planwatch never stored.
+    let a 304 stand for content planwatch never stored. A 304 that leaves the
+    ``known`` validators as they were has nothing to store.
     """
+    known = known or {}
     answered = {
         r.url: r
         for r in results
-        if r.outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED)
+        if r.outcome is FetchOutcome.OK
+        or (r.outcome is FetchOutcome.NOT_MODIFIED and not _same_validators(r, known))
     }
     if not answered:
         return 0
@@ -345,6 +353,11 @@ def save_validators(db: Database, source: str, results: Iterable[FetchResult]) -
         for url, page_id in pages:
             _save_one(session, rows.get(page_id), page_id, answered[url])
     return len(pages)
+
+
+def _same_validators(result: FetchResult, known: Mapping[str, Known]) -> bool:
+    before = known.get(result.url)
+    return before is not None and before.validators == result.validators
 
 
 def _save_one(

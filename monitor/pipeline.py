@@ -16,14 +16,14 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from sqlalchemy.orm import Session
 
-from monitor import deadlines, staleness
+from monitor import deadlines, settled, staleness
 from monitor.changes import (
     Change,
     Fingerprint,
@@ -230,8 +230,14 @@ def record_check(
     observed_at: datetime | None = None,
     failures_before_alert: int | None = None,
     rules: ChangeRules | None = None,
+    settled_checks: settled.SettledChecks | None = None,
 ) -> CheckReport:
-    """Store what one check saw, find the changes and queue one message per target."""
+    """Store what one check saw, find the changes and queue one message per target.
+
+    With ``settled_checks`` (a long-running process's memory), a check that only
+    repeats the source's last settled check is recorded without diffing again
+    (`monitor.settled`), with the same result.
+    """
     started = time.monotonic()
     rules = _rules(rules, failures_before_alert)
     seen_at = observed_at or min(
@@ -243,26 +249,33 @@ def record_check(
             return _skipped(source_name, seen_at, observations, source.last_check_at)
         check = _open_check(session, source, seen_at, len(observations))
         _store_snapshots(session, check, observations)
+        pages = [o.page for o in observations]
+        run = None
+        if settled.repeat(session, source, check, pages, rules, settled_checks):
+            events: list[Event] = []
+            outcome = CheckOutcome.UNCHANGED
+        else:
+            run = _Run(session, source, check, observations, rules)
+            run.diff_records()
+            run.confirm_removals()
+            run.source_health(rules.failures_before_alert)
+            run.deadline_alerts()
+            events, outcome = run.events, run.outcome()
 
-        run = _Run(session, source, check, observations, rules)
-        run.diff_records()
-        run.confirm_removals()
-        run.source_health(rules.failures_before_alert)
-        run.deadline_alerts()
-
-        rows = repo.add_events(session, source, check, run.events)
+        rows = repo.add_events(session, source, check, events)
         notifications = _queue(
-            session, source, check, run.events, rows, targets, observations
+            session, source, check, events, rows, targets, observations
         )
-        outcome = run.outcome()
-        _close_check(source, check, outcome, len(run.events), seen_at)
+        _close_check(source, check, outcome, len(events), seen_at)
+        if settled_checks is not None and run is not None:
+            settled_checks.put(source_name, run.settled_state(pages, outcome))
 
     report = CheckReport(
         source=source_name,
         check_id=check.id,
         outcome=outcome,
         observed_at=seen_at,
-        events=tuple(run.events),
+        events=tuple(events),
         pages=len(observations),
         failed_pages=sum(1 for o in observations if o.failed),
         notifications=notifications,
@@ -347,6 +360,9 @@ def _store_snapshots(
     snapshots.store_snapshots(session, check, observations)
 
 
+_Judged = tuple[dict[str, ActionState], deadlines.DeadlineRules]
+
+
 class _Run:
     """The state of one check while its changes are worked out."""
 
@@ -364,6 +380,12 @@ class _Run:
         self.observations = observations
         self.rules = rules
         self.events: list[Event] = []
+        # Anything beyond bookkeeping (a version, a held flip, a missing action, a
+        # deadline step) makes this check unsettled: the next one is diffed in full.
+        self.unsettled = False
+        self.fingerprints: dict[memory.RecordKey, Fingerprint] = {}
+        self.judged: _Judged | None = None  # the deadline states and rules
+        self.ledger: tuple[deadlines.Entry, ...] = ()
         readable = resolve_identifier_keys(
             o.page for o in observations if o.usable and o.page is not None
         )
@@ -422,6 +444,7 @@ class _Run:
             self.session.flush()
             self.actions[action_id] = (record, state)
             repo.save_action(self.session, record, state, self.check, None)
+            self.unsettled = True
             if not self.baseline and not self.quiet_additions:
                 self._emit(EventKind.ACTION_ADDED, state, field="action")
             return
@@ -430,6 +453,7 @@ class _Run:
         record.missing_checks = 0
         if record.removed_at is not None:
             record.removed_at = None
+            self.unsettled = True
             self._emit(
                 EventKind.ACTION_ADDED,
                 state,
@@ -441,6 +465,7 @@ class _Run:
             changes, held = hold_flips(diff_action(previous, state), *seen)
             state = restore(state, previous, held)
             self._log_held("action", action_id, held)
+            self.unsettled = self.unsettled or bool(held)
         record.identifier = state.identifier
         self.actions[action_id] = (record, state)
         for change in changes:
@@ -449,6 +474,7 @@ class _Run:
             repo.save_action(
                 self.session, record, state, self.check, changed_fields(changes)
             )
+            self.unsettled = True
 
     def _organization(self, org_id: str, observed: OrganizationState) -> None:
         record, previous = self.organizations.get(org_id, (None, None))
@@ -465,6 +491,7 @@ class _Run:
             self.session.add(record)
             self.session.flush()
             repo.save_organization(self.session, record, state, self.check, None)
+            self.unsettled = True
             return
         record.last_seen_at = now
         changes: list[Change] = []
@@ -472,6 +499,7 @@ class _Run:
             changes, held = hold_flips(diff_organization(previous, state), *seen)
             state = restore(state, previous, held)
             self._log_held("organization", org_id, held)
+            self.unsettled = self.unsettled or bool(held)
         for change in changes:
             self.events.append(
                 Event(
@@ -490,6 +518,7 @@ class _Run:
             repo.save_organization(
                 self.session, record, state, self.check, changed_fields(changes)
             )
+            self.unsettled = True
 
     def _remember(
         self, kind: str, platform_id: str, state: ActionState | OrganizationState
@@ -499,19 +528,15 @@ class _Run:
         Recent means among the last ``flip_memory`` checks and within ``flip_hours``.
         """
         key = (kind, platform_id)
-        now = self.check.observed_at
         fields = fingerprint(state)
-        keep = self.rules.flip_memory
-        since = now - timedelta(hours=self.rules.flip_hours)
-        recent = [
-            item
-            for item in memory.recent_checks(self.memory.get(key))[-keep:]
-            if keep and datetime.fromisoformat(item["at"]) >= since
-        ]
-        kept = [*recent, {"at": now.isoformat(), "fields": fields}][-keep:]
-        memory.remember(
-            self.session, self.memory, self.source.id, key, kept if keep else []
+        self.fingerprints[key] = fields
+        recent, kept = settled.recent_and_kept(
+            memory.recent_checks(self.memory.get(key)),
+            fields,
+            self.check.observed_at,
+            self.rules,
         )
+        memory.remember(self.session, self.memory, self.source.id, key, kept)
         return fields, [item["fields"] for item in recent]
 
     def _log_held(self, kind: str, platform_id: str, held: Sequence[Change]) -> None:
@@ -535,6 +560,7 @@ class _Run:
             if state is None:
                 continue
             own_page_gone = state.url is not None and state.url in gone_urls
+            self.unsettled = True  # an action no page shows
             if own_page_gone and self.complete:
                 self._remove(record, state, "its page answers not found")
             elif self.complete:
@@ -614,6 +640,7 @@ class _Run:
         about a task finished meanwhile would be a false one.
         """
         if self.failed:
+            self.unsettled = True
             return
         now = self.check.observed_at
         # The first time a source's deadlines are judged, what already holds is
@@ -631,6 +658,8 @@ class _Run:
         steps = deadlines.reconcile(
             assessment, entries, now, rules.cadence, baseline=first
         )
+        self.judged, self.ledger = (states, rules), tuple(entries)
+        self.unsettled = self.unsettled or bool(steps)
         for step in steps:
             self._apply(step, rows.get(step.subject), states)
 
@@ -748,6 +777,38 @@ class _Run:
             before = int(then.days) if then else None
         return before, int(now_age.days) if now_age else None
 
+    def settled_state(
+        self, pages: Sequence[ParsedPage | None], outcome: CheckOutcome
+    ) -> settled.Settled | None:
+        """What the next check needs to repeat this one, if this one is settled."""
+        if (
+            self.unsettled
+            or self.events
+            or outcome is not CheckOutcome.UNCHANGED
+            or self.judged is None
+            or not all(o.usable for o in self.observations)
+        ):
+            return None
+        remembered = {}
+        for key, fields in self.fingerprints.items():
+            row = self.memory[key]
+            if row.id is None:
+                return None
+            checks = memory.recent_checks(row)
+            remembered[key] = settled.Remembered(row.id, fields, checks)
+        states, rules = self.judged
+        return settled.Settled(
+            pages=tuple(pages),
+            observed_at=self.check.observed_at,
+            rules=self.rules,
+            action_rows=_seen_rows(self.actions, self.merged.actions),
+            organization_rows=_seen_rows(self.organizations, self.merged.organizations),
+            memory=remembered,
+            deadline_states=states,
+            deadline_rules=rules,
+            ledger=self.ledger,
+        )
+
     def outcome(self) -> CheckOutcome:
         if any(o.failed for o in self.observations):
             return CheckOutcome.FAILED
@@ -831,6 +892,13 @@ def _queue(
         Routing.of(targets),
         pages=[o.url for o in observations],
     )
+
+
+def _seen_rows(
+    records: Mapping[str, tuple[ActionRecord | OrganizationRecord, object]],
+    seen: Mapping[str, object],
+) -> tuple[int, ...]:
+    return tuple(record.id for key, (record, _) in records.items() if key in seen)
 
 
 def _display_name(names: Mapping[str, str]) -> str | None:

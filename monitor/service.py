@@ -46,6 +46,7 @@ from monitor.scheduling import (
     hook_job,
     registered_hooks,
 )
+from monitor.settled import SettledChecks
 from monitor.workers import FetchLoop
 from notifiers.deliver import Delivery, deliver_pending
 from notifiers.targets import Target
@@ -95,7 +96,11 @@ class SourceCheck:
 
 
 class Checker:
-    """What one process needs to check sources: its fetch loop and page memory."""
+    """What one process needs to check sources: its fetch loop and page memory.
+
+    ``settled`` remembers each source's last settled check, so that checks which
+    only repeat it are recorded without diffing again (`monitor.settled`).
+    """
 
     def __init__(
         self,
@@ -108,6 +113,7 @@ class Checker:
         self.targets = targets
         self.loop = loop
         self.memory = memory if memory is not None else PageMemory()
+        self.settled = SettledChecks()
         self.sites = SiteCache()  # what site discovery found, per site
 
     def check(
@@ -143,8 +149,9 @@ class Checker:
                 observations,
                 targets=self.targets,
                 rules=ChangeRules.from_config(source),
+                settled_checks=self.settled,
             )
-            conditional.save_validators(db, source.name, results)
+            conditional.save_validators(db, source.name, results, known)
         return SourceCheck(report, tally, fetch_seconds)
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from parsers.jsonout import page_to_json
@@ -95,26 +97,25 @@ def store_snapshots(
     session: Session, check: Check, fetched: Sequence[FetchedPage]
 ) -> list[Snapshot]:
     """Record what ``check`` saw; return the snapshots it added (changed pages)."""
-    pages = _pages(session, check.source_id, [f.url for f in fetched])
-    latest = _latest_snapshots(session, pages.values())
+    known = _known_pages(session, check.source_id, [f.url for f in fetched])
+    new_pages = _add_pages(session, check.source_id, fetched, known)
 
     added = []
     for item in fetched:
-        page = pages[item.url]
-        previous = latest.get(page.id)
-        row = _snapshot_row(check, page, item)
-        if previous is not None and _same(previous, row):
+        page_id, previous = known[item.url]
+        facts = _Facts.of(item)
+        if previous is not None and facts.same_as(previous):
             continue
+        row = _snapshot_row(check, page_id, item, facts)
         row.blob_sha256 = (
             repo.store_blob(session, item.body, item.fetched_at) if item.body else None
         )
         session.add(row)
-        added.append((page, row))
+        added.append((page_id, row))
     session.flush()
-    for page, row in added:
-        page.latest_snapshot_id = row.id
+    _point_pages_at(session, new_pages, added)
 
-    check.page_set_id = _page_set(session, [pages[f.url].id for f in fetched]).id
+    check.page_set_id = _page_set(session, [known[f.url][0] for f in fetched]).id
     check.timings = encode_timings(
         [f.duration for f in fetched],
         [f.fetch_outcome == NOT_MODIFIED for f in fetched],
@@ -122,28 +123,65 @@ def store_snapshots(
     return [row for _, row in added]
 
 
-def _pages(session: Session, source_id: int, urls: Sequence[str]) -> dict[str, Page]:
-    wanted = set(urls)
-    found = {
-        page.url: page
-        for page in session.scalars(
-            select(Page).where(Page.source_id == source_id, Page.url.in_(wanted))
-        )
-    }
-    for url in urls:
-        if url not in found:
-            found[url] = Page(source_id=source_id, url=url)
-            session.add(found[url])
-    session.flush()
-    return found
+# What `_Facts.same_as` compares, read as plain rows (a fraction of ORM objects'
+# cost) together with each page's id.
+_COMPARED = (
+    Snapshot.status_code,
+    Snapshot.fetch_outcome,
+    Snapshot.parse_outcome,
+    Snapshot.page_kind,
+    Snapshot.language,
+    Snapshot.content_hash,
+    Snapshot.error,
+    Snapshot.anomalies,
+)
+
+_Known = dict[str, tuple[int, "Row[Any] | None"]]  # url: (page id, latest snapshot)
 
 
-def _latest_snapshots(session: Session, pages: Iterable[Page]) -> dict[int, Snapshot]:
-    ids = [p.latest_snapshot_id for p in pages if p.latest_snapshot_id is not None]
-    if not ids:
+def _known_pages(session: Session, source_id: int, urls: Sequence[str]) -> _Known:
+    rows = session.execute(
+        select(Page.id.label("page_id"), Page.url, Snapshot.id, *_COMPARED)
+        .outerjoin(Snapshot, Snapshot.id == Page.latest_snapshot_id)
+        .where(Page.source_id == source_id, Page.url.in_(set(urls)))
+    )
+    return {row.url: (row.page_id, row if row.id is not None else None) for row in rows}
+
+
+def _add_pages(
+    session: Session, source_id: int, fetched: Sequence[FetchedPage], known: _Known
+) -> dict[int, Page]:
+    """Pages seen for the first time, added to ``known``; by id."""
+    new = {}
+    for item in fetched:
+        if item.url not in known and item.url not in new:
+            new[item.url] = Page(source_id=source_id, url=item.url)
+            session.add(new[item.url])
+    if not new:
         return {}
-    rows = session.scalars(select(Snapshot).where(Snapshot.id.in_(ids)))
-    return {row.page_id: row for row in rows if row.page_id is not None}
+    session.flush()
+    for url, page in new.items():
+        known[url] = (page.id, None)
+    return {page.id: page for page in new.values()}
+
+
+def _point_pages_at(
+    session: Session, new_pages: dict[int, Page], added: list[tuple[int, Snapshot]]
+) -> None:
+    """Each page's latest snapshot is the one just added, if any."""
+    known = []
+    for page_id, row in added:
+        if page_id in new_pages:
+            new_pages[page_id].latest_snapshot_id = row.id
+        else:
+            known.append({"page": page_id, "snapshot": row.id})
+    if known:
+        session.connection().execute(
+            update(Page)
+            .where(Page.id == bindparam("page"))
+            .values(latest_snapshot_id=bindparam("snapshot")),
+            known,
+        )
 
 
 def _page_set(session: Session, page_ids: list[int]) -> PageSet:
@@ -156,49 +194,78 @@ def _page_set(session: Session, page_ids: list[int]) -> PageSet:
     return row
 
 
-def _snapshot_row(check: Check, page: Page, item: FetchedPage) -> Snapshot:
-    parsed = item.page
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What decides whether a page differs from its latest snapshot."""
+
+    status_code: int | None
+    fetch_outcome: str
+    parse_outcome: str | None
+    page_kind: str | None
+    language: str | None
+    content_hash: str | None
+    error: str | None
+    anomalies: dict[str, list[str]] | None
+
+    @classmethod
+    def of(cls, item: FetchedPage) -> _Facts:
+        parsed = item.page
+        return cls(
+            status_code=item.status_code,
+            fetch_outcome=item.fetch_outcome,
+            parse_outcome=parsed.outcome.value if parsed else None,
+            page_kind=parsed.kind.value if parsed else None,
+            language=parsed.language if parsed else None,
+            content_hash=content_fingerprint(parsed, item.body),
+            error=item.error,
+            anomalies=(
+                {"items": [f"{a.code}: {a.detail}" for a in parsed.anomalies]}
+                if parsed and parsed.anomalies
+                else None
+            ),
+        )
+
+    def same_as(self, stored: Row[Any]) -> bool:
+        return (
+            stored.content_hash is not None
+            and stored.content_hash == self.content_hash
+            and _answer(stored.status_code, stored.fetch_outcome)
+            == _answer(self.status_code, self.fetch_outcome)
+            and stored.parse_outcome == self.parse_outcome
+            and stored.page_kind == self.page_kind
+            and stored.language == self.language
+            and stored.error == self.error
+            and stored.anomalies == self.anomalies
+        )
+
+
+def _snapshot_row(
+    check: Check, page_id: int, item: FetchedPage, facts: _Facts
+) -> Snapshot:
     return Snapshot(
         check_id=check.id,
-        page_id=page.id,
+        page_id=page_id,
         url=item.url,
         fetched_at=item.fetched_at,
         duration=item.duration,
-        status_code=item.status_code,
-        fetch_outcome=item.fetch_outcome,
-        parse_outcome=parsed.outcome.value if parsed else None,
-        page_kind=parsed.kind.value if parsed else None,
-        language=parsed.language if parsed else None,
-        content_hash=content_fingerprint(parsed, item.body),
+        status_code=facts.status_code,
+        fetch_outcome=facts.fetch_outcome,
+        parse_outcome=facts.parse_outcome,
+        page_kind=facts.page_kind,
+        language=facts.language,
+        content_hash=facts.content_hash,
         headers=kept_headers(item.headers) or None,
-        error=item.error,
-        anomalies=(
-            {"items": [f"{a.code}: {a.detail}" for a in parsed.anomalies]}
-            if parsed and parsed.anomalies
-            else None
-        ),
+        error=facts.error,
+        anomalies=facts.anomalies,
     )
 
 
-def _same(stored: Snapshot, new: Snapshot) -> bool:
-    return (
-        stored.content_hash is not None
-        and stored.content_hash == new.content_hash
-        and _answer(stored) == _answer(new)
-        and stored.parse_outcome == new.parse_outcome
-        and stored.page_kind == new.page_kind
-        and stored.language == new.language
-        and stored.error == new.error
-        and stored.anomalies == new.anomalies
-    )
-
-
-def _answer(row: Snapshot) -> tuple[int | None, str]:
+def _answer(status_code: int | None, fetch_outcome: str) -> tuple[int | None, str]:
     # A 304 carries the page the check reused: when its records are the same, it is
     # the stored answer again (the check's timings note that it was a 304).
-    if row.fetch_outcome == NOT_MODIFIED:
+    if fetch_outcome == NOT_MODIFIED:
         return 200, OK
-    return row.status_code, row.fetch_outcome
+    return status_code, fetch_outcome
 
 
 def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -215,12 +282,45 @@ def content_fingerprint(page: ParsedPage | None, body: bytes | None) -> str | No
     """
     if page is None:
         return None if body is None else hashlib.sha256(body).hexdigest()
+    return _FINGERPRINTS.get(page)
+
+
+def _page_fingerprint(page: ParsedPage) -> str:
     data = page_to_json(page)
     data.pop("observed_at", None)
     for action in data["actions"]:
         action["updated_at"] = _relative(action.get("updated_at"), page.observed_at)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _Remembered:
+    """Fingerprints of recent parses: a parse reused by a 304 is hashed once.
+
+    Keyed by identity (a ParsedPage is frozen); each entry holds its page, so an id
+    is not reused while it is remembered.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[int, tuple[ParsedPage, str]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, page: ParsedPage) -> str:
+        with self._lock:
+            found = self._items.get(id(page))
+            if found is not None and found[0] is page:
+                self._items.move_to_end(id(page))
+                return found[1]
+        digest = _page_fingerprint(page)
+        with self._lock:
+            self._items[id(page)] = (page, digest)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return digest
+
+
+_FINGERPRINTS = _Remembered(50_000)
 
 
 def _relative(span: Any, observed_at: datetime) -> Any:

@@ -871,3 +871,31 @@ def test_the_user_agent_names_planwatch_and_the_contact() -> None:
     assert FetchPolicy(contact="https://example.org/planwatch").user_agent_header == (
         "planwatch/0.1 (+https://example.org/planwatch)"
     )
+
+
+def test_each_request_stands_alone_without_cookies(server: FaultServer) -> None:
+    server.script("/a", Reply(200, HTML, {"Set-Cookie": "session=abc; Path=/"}))
+    server.script("/b", Reply(200, HTML))
+
+    results = run(_fetch_all([server.url("/a"), server.url("/b")], FAST, None, None))
+
+    assert [r.outcome for r in results] == [FetchOutcome.OK, FetchOutcome.OK]
+    assert server.requests[-1].path == "/b"
+    assert "cookie" not in server.requests[-1].headers
+
+
+def test_a_proxy_in_the_environment_is_used(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fault server plays the proxy: it gets the absolute URL as the path.
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, server.base)
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    server.script("/page", Reply(200, HTML, {"Content-Type": "text/html"}))
+    policy = replace(FAST, respect_robots=False)
+
+    [result] = run(_fetch_all(["http://plan.invalid/page"], policy, None, None))
+
+    assert result.ok
+    assert [seen.path for seen in server.requests] == ["http://plan.invalid/page"]
