@@ -59,7 +59,13 @@ logger = logging.getLogger(__name__)
 # Parser anomalies that mean the page's layout is not what we know: the page's
 # records are not trusted for this check.
 LAYOUT_ANOMALIES = frozenset(
-    {"layout_unrecognised", "table_missing", "count_mismatch", "layer_disagreement"}
+    {
+        "layout_unrecognised",
+        "table_missing",
+        "count_mismatch",
+        "layer_disagreement",
+        "unreadable_values",
+    }
 )
 REMOVAL_CONFIRMATIONS = 2
 # Events of the clock, not of the site: a check with only these is "unchanged".

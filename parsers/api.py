@@ -194,8 +194,12 @@ def pages_from_answer(
     def url_for(identifier: str | None) -> str | None:
         return None if identifier is None else f"{prefix}/actions/{identifier}"
 
-    actions = tuple(_as_api(a) for a in d.actions(raw_actions, observed_at, url_for))
+    problems: list[str] = []
+    read = d.actions(raw_actions, observed_at, url_for, problems)
+    actions = tuple(_as_api(a) for a in read)
     context = d.plan_context([plan]) if plan else None
+    # Every page of the answer carries the same actions: each says what did not read.
+    anomalies = (d.unreadable(problems),) if problems else ()
     pages = [
         _page(PageKind.ACTION_LIST, url, lang, observed_at, None, actions, context)
     ]
@@ -211,6 +215,8 @@ def pages_from_answer(
                 context,
             )
         )
+    if anomalies:
+        pages = [msgspec.structs.replace(p, anomalies=anomalies) for p in pages]
     return pages
 
 

@@ -19,6 +19,7 @@ from parsers import raw as raw_shapes
 from parsers.raw import boolean, integer, text
 from parsers.records import (
     Action,
+    Anomaly,
     IndicatorRef,
     Layer,
     Organization,
@@ -42,15 +43,35 @@ COUNTED_TASK_STATES = frozenset({"NOT_STARTED", "IN_PROGRESS", "COMPLETED"})
 UrlFor = Callable[[str | None], str | None]
 
 
-def action(raw: dict[str, Any], now: datetime, url_for: UrlFor) -> Action:
-    """One ``Action`` object as a record; ``now`` judges late tasks."""
-    return _Builder(now, url_for).action(raw_shapes.action(raw))
+def action(
+    raw: dict[str, Any],
+    now: datetime,
+    url_for: UrlFor,
+    problems: raw_shapes.Problems | None = None,
+) -> Action:
+    """One ``Action`` object as a record; ``now`` judges late tasks.
+
+    Values that do not read are None in the record and, given ``problems``, said
+    there: a changed format must not pass for a value the page left out.
+    """
+    return _Builder(now, url_for, problems).action(raw_shapes.action(raw, problems))
 
 
-def actions(raws: Iterable[Any], now: datetime, url_for: UrlFor) -> tuple[Action, ...]:
+def actions(
+    raws: Iterable[Any],
+    now: datetime,
+    url_for: UrlFor,
+    problems: raw_shapes.Problems | None = None,
+) -> tuple[Action, ...]:
     """The action objects among ``raws`` (dicts or ``parsers.raw`` structs)."""
-    build = _Builder(now, url_for).action
-    return tuple(build(raw) for raw in raw_shapes.actions(raws) if raw.id is not None)
+    build = _Builder(now, url_for, problems).action
+    found = []
+    for raw in raw_shapes.actions(raws, problems):
+        if raw.id is not None:
+            found.append(build(raw))
+        elif problems is not None:
+            problems.append(f"an action without an id: {raw.identifier!r}")
+    return tuple(found)
 
 
 class _Builder:
@@ -60,9 +81,12 @@ class _Builder:
     each distinct one is built once per list and shared (records are immutable).
     """
 
-    def __init__(self, now: datetime, url_for: UrlFor) -> None:
+    def __init__(
+        self, now: datetime, url_for: UrlFor, problems: raw_shapes.Problems | None
+    ) -> None:
         self.now = now.astimezone(UTC)
         self.url_for = url_for
+        self.problems = problems
         self.shared: dict[tuple[Any, ...], Any] = {}
 
     def action(self, raw: raw_shapes.RawAction) -> Action:
@@ -70,6 +94,8 @@ class _Builder:
         tasks = None if raw.tasks is None else tuple([_task(t) for t in raw.tasks])
         updated = iso(raw.updatedAt)
         merged, superseded = raw.mergedWith, raw.supersededBy
+        if self.problems is not None:
+            self._check_dates(raw, updated)
         return Action(
             id=str(raw.id),
             identifier=identifier,
@@ -95,6 +121,20 @@ class _Builder:
             schedule_continuous=raw.scheduleContinuous,
             primary_org_id=_id(raw.primaryOrg),
         )
+
+    def _check_dates(self, raw: raw_shapes.RawAction, updated: datetime | None) -> None:
+        """Say which dates the page gives in a form that does not read."""
+        assert self.problems is not None
+        unread = [("updatedAt", raw.updatedAt)] if updated is None else []
+        unread += [("startDate", raw.startDate), ("endDate", raw.endDate)]
+        for task in raw.tasks or ():
+            unread.append((f"task {task.id} dueAt", task.dueAt))
+            unread.append((f"task {task.id} completedAt", task.completedAt))
+        self.problems += [
+            f"action {raw.id}: {key} is {value[:40]!r}"
+            for key, value in unread
+            if value is not None and (key == "updatedAt" or day(value) is None)
+        ]
 
     def named(self, kind: type[_Named], raw: raw_shapes.Named | None) -> _Named | None:
         """A ``Status`` or ``Phase`` from its ``{identifier, name}`` object."""
@@ -158,6 +198,17 @@ def _id(raw: raw_shapes.Ref | None) -> str | None:
 
 def _identifier(raw: raw_shapes.Ref | None) -> str | None:
     return None if raw is None else raw.identifier
+
+
+def unreadable(problems: list[str]) -> Anomaly:
+    """One anomaly for the embedded values that did not read: the format of a field
+    changed, or the page is damaged, and its records cannot be trusted as they are."""
+    shown = "; ".join(problems[:3])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return Anomaly(
+        "unreadable_values",
+        f"{len(problems)} values in the embedded data do not read: {shown}{more}",
+    )
 
 
 def organization(raw: dict[str, Any], action_count: int | None) -> Organization:

@@ -102,6 +102,7 @@ class _Page:
             set(parse_qs(urlsplit(url).query)) - {"view"}
         )  # a filtered list shows only part of the actions its data holds
         self._test_ids: frozenset[str] | None = None
+        self.problems: list[str] = []  # embedded values that did not read
 
     def parse(self) -> ParsedPage:
         if self.data.not_found:
@@ -125,7 +126,9 @@ class _Page:
         org = props.get("org")
         org = org if isinstance(org, dict) else {}
         plan = props.get("planFromOrgQuery") or {}
-        actions = d.actions(plan.get("actions") or [], self.observed_at, self.url_for)
+        actions = d.actions(
+            plan.get("actions") or [], self.observed_at, self.url_for, self.problems
+        )
         heading = markup.heading_count(self.scan)
         rows = markup.row_tasks(self.scan)
 
@@ -218,7 +221,7 @@ class _Page:
         return None
 
     def _action_page(self, raw: dict[str, Any]) -> ParsedPage:
-        action = d.action(raw, self.observed_at, self.url_for)
+        action = d.action(raw, self.observed_at, self.url_for, self.problems)
         anomalies = []
         shown = markup.action_page(self.tree, action.identifier)
         if shown.name is not None and action.task_list is not None:
@@ -290,7 +293,7 @@ class _Page:
         return self.data.first_list("planActions", raw_shapes.ACTIONS)
 
     def _action_list(self, raw_actions: list[Any]) -> ParsedPage:
-        actions = d.actions(raw_actions, self.observed_at, self.url_for)
+        actions = d.actions(raw_actions, self.observed_at, self.url_for, self.problems)
         anomalies: list[Anomaly] = []
         declared = markup.declared_rows(self.scan)
         rows = markup.row_tasks(self.scan)
@@ -555,6 +558,9 @@ class _Page:
         layer: Layer | None = None,
         extra: dict[str, str] | None = None,
     ) -> ParsedPage:
+        anomalies = list(anomalies)
+        if self.problems:
+            anomalies.append(d.unreadable(self.problems))
         return ParsedPage(
             kind=kind,
             outcome=outcome,

@@ -13,12 +13,13 @@ reader of untrusted data must: the result is the same structs either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 
 Id = str | int  # the platform's ids are strings; some answers give numbers
+Problems = list[str]  # what could not be read, one line each
 
 
 class Named(msgspec.Struct, gc=False):
@@ -77,51 +78,81 @@ class RawAction(msgspec.Struct, gc=False):
 ACTIONS = msgspec.json.Decoder(list[RawAction])
 
 
-def actions(items: Iterable[Any]) -> list[RawAction]:
-    """Structs for the action objects among ``items`` (structs, dicts, anything)."""
+def actions(items: Iterable[Any], problems: Problems | None = None) -> list[RawAction]:
+    """Structs for the action objects among ``items`` (structs, dicts, anything).
+
+    What cannot be read (an item that is no object, a field of the wrong type) is
+    left out and, when ``problems`` is given, said there.
+    """
     items = list(items)
     if all(type(item) is RawAction for item in items):
         return items
     try:
         return msgspec.convert(items, list[RawAction])
     except (ValueError, TypeError):  # msgspec.ValidationError is a ValueError
-        return [action(item) for item in items if isinstance(item, dict | RawAction)]
+        pass
+    found = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict | RawAction):
+            found.append(action(item, problems))
+        elif problems is not None:
+            problems.append(f"item {index} of the action list is {_shown(item)}")
+    return found
 
 
-def action(item: dict[str, Any] | RawAction) -> RawAction:
+def action(
+    item: dict[str, Any] | RawAction, problems: Problems | None = None
+) -> RawAction:
     if isinstance(item, RawAction):
         return item
     try:
         return msgspec.convert(item, RawAction)
     except (ValueError, TypeError):
-        return lenient(item)
+        return lenient(item, problems)
 
 
 # -- reading odd objects field by field -------------------------------------------
 
 
-def lenient(raw: dict[str, Any]) -> RawAction:
-    """An action object whose fields may hold any JSON value."""
+def lenient(raw: dict[str, Any], problems: Problems | None = None) -> RawAction:
+    """An action object whose fields may hold any JSON value.
+
+    A field that holds something other than null and does not read is None in the
+    struct, and said in ``problems``.
+    """
     raw_id = raw.get("id")
+
+    def read(key: str, reader: Callable[[Any], Any]) -> Any:
+        value = raw.get(key)
+        found = reader(value)
+        if problems is not None and value is not None:
+            if found is None:
+                problems.append(f"action {raw_id}: {key} is {_shown(value)}")
+            elif isinstance(value, list) and not all(
+                isinstance(i, dict) for i in value
+            ):
+                problems.append(f"action {raw_id}: {key} holds {_shown(value)}")
+        return found
+
     return RawAction(
         id=None if raw_id is None else str(raw_id),
-        identifier=text(raw.get("identifier")),
-        name=text(raw.get("name")),
-        status=_named(raw.get("status")),
-        implementationPhase=_named(raw.get("implementationPhase")),
-        statusSummary=_ref(raw.get("statusSummary")),
-        timeliness=_ref(raw.get("timeliness")),
-        completion=integer(raw.get("completion")),
-        updatedAt=_str(raw.get("updatedAt")),
-        startDate=_str(raw.get("startDate")),
-        endDate=_str(raw.get("endDate")),
-        scheduleContinuous=boolean(raw.get("scheduleContinuous")),
-        tasks=_list(raw.get("tasks"), _task),
-        responsibleParties=_list(raw.get("responsibleParties"), _party),
-        primaryOrg=_ref(raw.get("primaryOrg")),
-        mergedWith=_ref(raw.get("mergedWith")),
-        supersededBy=_ref(raw.get("supersededBy")),
-        relatedIndicators=_list(raw.get("relatedIndicators"), _indicator),
+        identifier=read("identifier", text),
+        name=read("name", text),
+        status=read("status", _named),
+        implementationPhase=read("implementationPhase", _named),
+        statusSummary=read("statusSummary", _ref),
+        timeliness=read("timeliness", _ref),
+        completion=read("completion", integer),
+        updatedAt=read("updatedAt", _str),
+        startDate=read("startDate", _str),
+        endDate=read("endDate", _str),
+        scheduleContinuous=read("scheduleContinuous", boolean),
+        tasks=read("tasks", _tasks),
+        responsibleParties=read("responsibleParties", _parties),
+        primaryOrg=read("primaryOrg", _ref),
+        mergedWith=read("mergedWith", _ref),
+        supersededBy=read("supersededBy", _ref),
+        relatedIndicators=read("relatedIndicators", _indicators),
     )
 
 
@@ -166,12 +197,33 @@ def _indicator(value: dict[str, Any]) -> IndicatorLink | None:
     return IndicatorLink(Ref(id=str(indicator["id"]), name=text(indicator.get("name"))))
 
 
-def _list(value: Any, read: Any) -> list[Any] | None:
-    """The readable items of a list (dicts only), or None for no list."""
+def _tasks(value: Any) -> list[RawTask] | None:
+    if not isinstance(value, list):
+        return None
+    return [_task(item) for item in value if isinstance(item, dict)]
+
+
+def _parties(value: Any) -> list[Party] | None:
+    # A party without its organization names no one: left out, as the UI does.
+    return _objects(value, _party)
+
+
+def _indicators(value: Any) -> list[IndicatorLink] | None:
+    return _objects(value, _indicator)
+
+
+def _objects(value: Any, read: Callable[[Any], Any]) -> list[Any] | None:
+    """The items of a list that read, or None for no list."""
     if not isinstance(value, list):
         return None
     found = (read(item) for item in value if isinstance(item, dict))
     return [item for item in found if item is not None]
+
+
+def _shown(value: Any) -> str:
+    """A value as a problem line shows it: its JSON type and a short repr."""
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def text(value: Any) -> str | None:
