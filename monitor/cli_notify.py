@@ -120,11 +120,13 @@ def send_test(
 ) -> None:
     """Send a short test message to one target and say whether it arrived."""
     config = _require(config_path, "test")
-    routing = _routing(config, force_to)
-    chosen = routing.target_for(target) if target in routing else None
-    if chosen is None:
-        known = ", ".join(routing) or "none"
-        raise PlanwatchError(f"no target named {target!r} (known: {known})")
+    known = [t.name for t in config.targets]
+    if target not in known:
+        raise PlanwatchError(
+            f"no target named {target!r}; known: {', '.join(known) or 'none'}"
+        )
+    chosen = _routing(config, force_to, only={target}).target_for(target)
+    assert chosen is not None  # read above, or the config error was raised
     message = render_test(
         target, language=chosen.language, body_format=chosen.body_format
     )
@@ -171,7 +173,7 @@ def preview(
     if language is not None and language not in LANGUAGES:
         raise PlanwatchError(f"--language: one of {', '.join(LANGUAGES)}")
     config = load_config(config_path) if config_path else None
-    routing = config.resolved_targets() if config else None
+    routing = _preview_routing(config, subscription) if config else None
     subs = _preview_subscriptions(routing, subscription)
     moment = _iso_option("--since", since)
     database = _open_existing(db, config)
@@ -274,8 +276,10 @@ def _require(path: Any, command: str) -> Config:
     return config
 
 
-def _routing(config: Config, force_to: str | None) -> Routing:
-    routing = config.resolved_targets()
+def _routing(
+    config: Config, force_to: str | None, only: set[str] | None = None
+) -> Routing:
+    routing = config.resolved_targets(only)
     if force_to:
         try:
             return routing.forced_to(force_to)
@@ -352,6 +356,17 @@ def _print_message(heading: str, message: Message) -> None:
     out.rule(heading, style="dim")
     out.print(f"[{message.body_format}] {message.title}", markup=False, highlight=False)
     out.print(message.body, markup=False, highlight=False)
+
+
+def _preview_routing(config: Config, subscription: str | None) -> Routing:
+    """The routing a preview needs: one subscription's targets, or all of them."""
+    if subscription is None:
+        return config.resolved_targets()
+    routes = config.subscription_targets()
+    if subscription not in routes:
+        known = ", ".join(routes) or "none"
+        raise PlanwatchError(f"no subscription named {subscription!r}; known: {known}")
+    return config.resolved_targets(set(routes[subscription]))
 
 
 def _preview_subscriptions(

@@ -30,8 +30,11 @@ so the config itself can be shared::
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import tomllib
+from collections.abc import Collection
+from dataclasses import replace
 from datetime import time as dt_time
 from datetime import timedelta
 from pathlib import Path
@@ -58,6 +61,7 @@ from notifiers.subscriptions import (
     Routing,
     Schedule,
     Subscription,
+    implicit_name,
 )
 from notifiers.targets import Target, build_url
 from parsers.errors import ConfigError
@@ -69,6 +73,7 @@ Weekday = Literal[
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
 ]
 FORCE_TO_ENV = "PLANWATCH_FORCE_TO"
+logger = logging.getLogger(__name__)
 
 
 def _known_zone(name: str) -> str:
@@ -450,23 +455,58 @@ class Config(_Strict):
                     )
         return self
 
-    def resolved_targets(self) -> Routing:
+    def resolved_targets(self, only: Collection[str] | None = None) -> Routing:
         """The targets with their secrets read, and the subscriptions routing to them.
+
+        Every target must work (``check``, ``run``, ``notify send``: a bad file
+        fails before the first fetch), or, with ``only``, those named: a command
+        about one target is not stopped by another. The others are left out, one
+        that cannot be used with a warning naming it, and the subscriptions keep
+        only the targets read.
 
         ``PLANWATCH_FORCE_TO`` (an Apprise URL) sends every message there instead:
         for a staging copy of a real configuration.
         """
-        targets = {t.name: t.resolve() for t in self.targets}
+        wanted = {t.name for t in self.targets} if only is None else set(only)
+        targets = {t.name: t.resolve() for t in self.targets if t.name in wanted}
+        for left_out in (t for t in self.targets if t.name not in wanted):
+            _warn_if_unusable(left_out)
+        subscriptions = [
+            replace(s, targets=tuple(t for t in s.targets if t in targets))
+            for s in (c.subscription() for c in self.subscriptions)
+        ]
         try:
             return Routing(
                 targets,
-                [s.subscription() for s in self.subscriptions],
+                subscriptions,
                 policy=self.notifications.policy(),
                 source_pages={s.name: _watched(s) for s in self.sources},
                 force_to=os.environ.get(FORCE_TO_ENV) or None,
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def subscription_targets(self) -> dict[str, list[str]]:
+        """Every subscription by name, its implicit ones included, with its targets."""
+        named = {t for s in self.subscriptions for t in s.targets}
+        routes = {s.name: list(s.targets) for s in self.subscriptions}
+        for target in self.targets:
+            if target.name not in named:
+                routes[implicit_name(target.name)] = [target.name]
+        return routes
+
+
+def _warn_if_unusable(target: TargetConfig) -> None:
+    try:
+        target.resolve()
+    except ConfigError:
+        # Not its reason: that may quote the URL's host; notify test NAME says it.
+        logger.warning(
+            "target %r cannot be used and is left out (planwatch notify test %s "
+            "says why; check and run refuse this config)",
+            target.name,
+            target.name,
+        )
 
 
 def load_config(path: Path) -> Config:

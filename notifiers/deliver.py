@@ -76,7 +76,9 @@ def apprise_send(target: Target, message: Outgoing) -> None:
     """Send one message to one target; raise NotifyError, without secrets, if not."""
     client = apprise.Apprise()
     # Webhook receivers get the idempotency key, so they can drop a resend.
-    if not client.add(with_header(target, IDEMPOTENCY_HEADER, message.key)):
+    with secrets.apprise_muted():  # a URL it cannot read is our error, not its log
+        accepted = client.add(with_header(target, IDEMPOTENCY_HEADER, message.key))
+    if not accepted:
         raise NotifyError(
             f"target {target.name!r}: Apprise does not accept its URL",
             target=target.name,

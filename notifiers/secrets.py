@@ -5,7 +5,11 @@ libraries under it do: Apprise logs whole URLs (an "Unparseable URL" error, its
 debug dump of a parsed URL with the password percent-encoded), and urllib3 logs
 request paths where webhook tokens live. So every secret planwatch loads is
 registered here, and a logging filter on those libraries' loggers rewrites any
-record that contains one, in any of the spellings a URL gives it.
+record that contains one, in any of the spellings a URL gives it, and in the
+abbreviations Apprise's privacy mode makes of it (``S...Z``, ``...WXYZ``).
+
+While Apprise reads a URL (:func:`apprise_muted`), its own log records are dropped
+in that thread: a URL it cannot read is reported once, by planwatch's error.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
@@ -27,6 +32,7 @@ LIBRARY_LOGGERS = ("apprise", "urllib3", "urllib3.connectionpool", "requests")
 
 _lock = threading.Lock()
 _known: set[str] = set()
+_thread = threading.local()
 
 
 def url_secrets(url: str) -> set[str]:
@@ -39,20 +45,20 @@ def url_secrets(url: str) -> set[str]:
     rest = url.split("://", 1)[-1]
     found |= _spellings(rest)
     if parts.password and len(unquote(parts.password)) >= _MIN_PASSWORD:
-        found |= _spellings(parts.password)
+        found |= _spellings(parts.password) | _abbreviations(parts.password)
     if parts.username and len(unquote(parts.username)) >= _MIN_PART:
-        found |= _spellings(parts.username)
+        found |= _spellings(parts.username) | _abbreviations(parts.username)
     netloc_host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
     if not _looks_like_host(netloc_host) and len(netloc_host) >= _MIN_PART:
         # Services such as slack:// and tgram:// put a token where the host goes.
-        found |= _spellings(netloc_host)
+        found |= _spellings(netloc_host) | _abbreviations(netloc_host)
     for segment in parts.path.split("/"):
         if len(unquote(segment)) >= _MIN_PART:
-            found |= _spellings(segment)
+            found |= _spellings(segment) | _abbreviations(segment)
     for pair in re.split(r"[&;]", parts.query):
         value = pair.split("=", 1)[-1]
         if len(unquote(value)) >= _MIN_PART:
-            found |= _spellings(value)
+            found |= _spellings(value) | _abbreviations(value)
     if parts.fragment and len(parts.fragment) >= _MIN_PART:
         found |= _spellings(parts.fragment)
     return found
@@ -88,6 +94,13 @@ def _spellings(value: str) -> set[str]:
     return {f for f in forms if f}
 
 
+def _abbreviations(value: str) -> set[str]:
+    """What Apprise's privacy mode shows of a value: first and last character
+    (``S...Z``), or the last four (``...WXYZ``)."""
+    raw = unquote(value)
+    return {f"{raw[0]}...{raw[-1]}", f"...{raw[-4:]}"} if raw else set()
+
+
 def _looks_like_host(host: str) -> bool:
     return host == "localhost" or "." in host or host.startswith("[")
 
@@ -96,6 +109,8 @@ class RedactingFilter(logging.Filter):
     """Rewrites a record whose message holds a registered secret."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(_thread, "apprise_muted", False) and record.name == "apprise":
+            return False
         try:
             message = record.getMessage()
         except Exception:  # a broken format string is the library's problem
@@ -114,6 +129,23 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER = RedactingFilter()
+
+
+@contextmanager
+def apprise_muted() -> Iterator[None]:
+    """Drop Apprise's log records in this thread while it reads a URL.
+
+    A URL it cannot read is logged, with parts of the password, and then refused
+    again by planwatch's own error: the caller's error is the one line. Other
+    threads (deliveries to other targets) keep their logs.
+    """
+    install_log_filter()
+    before = getattr(_thread, "apprise_muted", False)
+    _thread.apprise_muted = True
+    try:
+        yield
+    finally:
+        _thread.apprise_muted = before
 
 
 def install_log_filter(names: Iterable[str] = LIBRARY_LOGGERS) -> None:

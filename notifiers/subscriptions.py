@@ -165,6 +165,11 @@ class DeliveryPolicy:
         return min(delay, self.max_retry)
 
 
+def implicit_name(target: str) -> str:
+    """The subscription a target no subscription names gets: everything."""
+    return f"target:{target}"
+
+
 class Routing(Mapping[str, Target]):
     """The targets by name, with the subscriptions that route events to them.
 
@@ -190,7 +195,7 @@ class Routing(Mapping[str, Target]):
                     f"subscription {sub.name!r}: no target named {unknown[0]!r}"
                 )
         implicit = [
-            Subscription(name=f"target:{name}", targets=(name,), language=t.language)
+            Subscription(name=implicit_name(name), targets=(name,), language=t.language)
             for name, t in self._targets.items()
             if name not in named
         ]

@@ -75,7 +75,8 @@ def native_format(target: Target) -> str:
 
 @lru_cache(maxsize=256)
 def _format_of(name: str, url: str) -> str:
-    plugin = apprise.Apprise.instantiate(url)
+    with secrets.apprise_muted():  # its "Unparseable URL" shows parts of secrets
+        plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         raise ValueError(
             f"target {name!r}: Apprise does not accept its URL ({mask(url)}); "

@@ -174,7 +174,7 @@ def test_test_message_reaches_the_target_or_says_why_not(
     dry = _invoke("notify", "test", "webhook", "-c", str(config), "--dry-run")
     assert "This is a test message from planwatch" in dry
     unknown = CliRunner().invoke(app, ["notify", "test", "nobody", "-c", str(config)])
-    assert "no target named 'nobody' (known: webhook)" in str(unknown.exception)
+    assert "no target named 'nobody'; known: webhook" in str(unknown.exception)
 
 
 def test_preview_renders_a_subscription_without_sending(
