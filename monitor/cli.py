@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +23,7 @@ from monitor.config import (
     load_config,
 )
 from monitor.pipeline import CheckOutcome, CheckReport
+from monitor.saved import saved_page
 from notifiers.render import describe
 from parsers.errors import ConfigError, PlanwatchError
 from parsers.jsonout import page_to_json
@@ -219,12 +220,12 @@ def parse(
             f"--url {url!r}: not an absolute http(s) URL; give the address the page "
             "was fetched from, e.g. https://ilmastovahti.espoo.fi/en/actions/IL-15"
         )
-    moment = _iso_option("--observed-at", observed_at)
+    moment = parse_moment("--observed-at", observed_at)
     try:
         body = file.read_bytes()
     except OSError as exc:
         raise PlanwatchError(f"cannot read {file}: {exc.strerror}") from None
-    page = parse_page(body, url, observed_at=moment)
+    page = parse_page(saved_page(body, str(file)), url, observed_at=moment)
     data = page_to_json(page)
     if json_out:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -256,7 +257,13 @@ def _config(
     if path is not None and urls:
         raise PlanwatchError("give either --config or URLs, not both")
     if path is not None:
-        return load_config(path)
+        config = load_config(path)
+        if not config.sources:
+            raise PlanwatchError(
+                f"{path}: nothing to check: the config has no sources; add a "
+                "[[sources]] table"
+            )
+        return config
     if not urls:
         raise PlanwatchError("nothing to check: give --config FILE or page URLs")
     from pydantic import SecretStr, ValidationError
@@ -275,14 +282,34 @@ def _config(
         raise PlanwatchError(f"command line: {_explain(exc)}") from None
 
 
-def _iso_option(name: str, value: str | None) -> datetime | None:
+def parse_moment(
+    name: str, value: str | None, *, end_of_day: bool = False
+) -> datetime | None:
+    """An ISO-8601 time (UTC unless it says otherwise) or a date: every time option.
+
+    A date means its start, or with ``end_of_day`` its last microsecond: ``--until
+    2026-06-30`` includes the 30th, ``--as-of 2026-06-01`` is the state that evening.
+    """
     if value is None:
         return None
+    text = value.strip()
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time.min, tzinfo=UTC)
+            return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise PlanwatchError(f"{name}: not an ISO-8601 time: {value!r}") from None
+        raise PlanwatchError(
+            f"{name}: not an ISO-8601 date or time: {value!r} "
+            "(e.g. 2026-06-01 or 2026-06-01T09:30:00+03:00)"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def as_of_moment(value: str | None) -> datetime:
+    """``--as-of``: a time, or a bare date's end (README, Commands); default now."""
+    return parse_moment("--as-of", value, end_of_day=True) or datetime.now(UTC)
 
 
 def _report_json(report: CheckReport) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import staleness
-from monitor.cli import DbOption, JsonOption, _iso_option, _open_existing, app, out
+from monitor.cli import (
+    DbOption,
+    JsonOption,
+    _open_existing,
+    app,
+    as_of_moment,
+    out,
+)
 from parsers.records import TimelinessLimits
 from storage import history, memory, repo
 from storage.models import Source
@@ -95,7 +102,10 @@ def stale(
     db: DbOption = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="ISO-8601 time to judge ages at (default: now)."),
+        typer.Option(
+            "--as-of",
+            help="ISO time, or a date (its end); default: now.",
+        ),
     ] = None,
     source: Annotated[
         str | None, typer.Option(help="Only this source.", show_default=False)
@@ -107,7 +117,7 @@ def stale(
     Ages are counted from the latest moment the information can have been updated,
     so an action shown here is at least that old.
     """
-    moment = _iso_option("--as-of", as_of) or datetime.now(UTC)
+    moment = as_of_moment(as_of)
     database = _open_existing(db)
     try:
         with database.reader() as session:

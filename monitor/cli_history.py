@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -29,11 +29,14 @@ from monitor.cli import (
     _open_existing,
     _print_events,
     app,
+    as_of_moment,
     default_db,
     out,
+    parse_moment,
 )
-from monitor.config import Config, load_config
+from monitor.config import Config, is_http_url, load_config
 from monitor.pipeline import observe_saved, record_check
+from monitor.saved import saved_page
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
 from storage import export as exporting
@@ -232,7 +235,7 @@ def show(
     json_out: JsonOption = False,
 ) -> None:
     """The whole table of a source or an organization as it stood at a moment."""
-    moment = parse_moment("--as-of", as_of, end_of_day=True) or datetime.now(UTC)
+    moment = as_of_moment(as_of)
     with _reading(db) as session:
         src, organization = history.source_or_organization(session, reference, source)
         table = history.table_as_of(session, src, moment, organization)
@@ -350,9 +353,7 @@ def export_(
             ]
             columns: Sequence[str] = exporting.CHANGE_COLUMNS
         elif what in ("records", "versions"):
-            moment = parse_moment("--as-of", as_of, end_of_day=True) or datetime.now(
-                UTC
-            )
+            moment = as_of_moment(as_of)
             rows = list(_record_rows(session, what, moment, source or ()))
             columns = (
                 exporting.ACTION_COLUMNS
@@ -547,7 +548,11 @@ def _warc_crawls(path: Path, gap: float) -> list[list[ArchivedPage]]:
     pages, report = read_warc(path)
     for reason, count in sorted(report.skipped.items()):
         out.print(f"{path}: skipped {count} {reason}", highlight=False)
-    return list(group_crawls(pages, timedelta(minutes=gap)))
+    opened = [
+        replace(page, body=saved_page(page.body, f"{path}, {page.url}"))
+        for page in pages
+    ]
+    return list(group_crawls(opened, timedelta(minutes=gap)))
 
 
 def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
@@ -565,9 +570,9 @@ def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
                 _check_manifest_row(where, row)
                 moment = parse_moment(f"{where}: observed_at", row["observed_at"])
                 assert moment is not None
-                page = path.parent / row["path"]
+                page = _manifest_page(where, path, row["path"])
                 try:
-                    body = page.read_bytes()
+                    body = saved_page(page.read_bytes(), f"{where}: {page}")
                 except OSError as exc:
                     raise PlanwatchError(
                         f"{where}: cannot read {page}: {exc.strerror}"
@@ -595,6 +600,25 @@ def _check_manifest_row(where: str, row: dict[str, str | None]) -> None:
             )
         if "\x00" in value:
             raise PlanwatchError(f"{where}: {column} holds a NUL byte")
+    url = row["url"] or ""
+    if not is_http_url(url.strip()):
+        raise PlanwatchError(
+            f"{where}: url {url!r} is not an absolute http(s) URL; give the "
+            "address the page was fetched from, e.g. https://example.org/actions/1"
+        )
+
+
+def _manifest_page(where: str, manifest: Path, name: str | None) -> Path:
+    """The file a row names, which must lie in the manifest's folder (symlinks
+    resolved): a manifest from elsewhere must not read /etc/passwd into the history."""
+    folder = manifest.parent.resolve()
+    page = (folder / (name or "")).resolve()
+    if not page.is_relative_to(folder):
+        raise PlanwatchError(
+            f"{where}: path {name!r} lies outside the manifest's folder {folder}; "
+            "paths are relative to the manifest and stay inside its folder"
+        )
+    return page
 
 
 # -- db --------------------------------------------------------------------------------
@@ -667,31 +691,6 @@ def _reading(db: str | None, config: Config | None = None) -> Iterator[Session]:
             yield session
     finally:
         database.close()
-
-
-def parse_moment(
-    name: str, value: str | None, *, end_of_day: bool = False
-) -> datetime | None:
-    """An ISO-8601 time (UTC unless it says otherwise) or a date.
-
-    A date means its start, or with ``end_of_day`` its last microsecond: ``--until
-    2026-06-30`` includes the 30th, ``--as-of 2026-06-01`` is the state that evening.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time.min, tzinfo=UTC)
-            return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise PlanwatchError(
-            f"{name}: not an ISO-8601 date or time: {value!r} "
-            "(e.g. 2026-06-01 or 2026-06-01T09:30:00+03:00)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:

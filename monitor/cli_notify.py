@@ -28,12 +28,12 @@ from monitor.cli import (
     ConfigOption,
     DbOption,
     JsonOption,
-    _iso_option,
     _open,
     _open_existing,
     app,
     err,
     out,
+    parse_moment,
 )
 from monitor.config import Config, load_config
 from notifiers import outbox, secrets
@@ -175,7 +175,7 @@ def preview(
     config = load_config(config_path) if config_path else None
     routing = _preview_routing(config, subscription) if config else None
     subs = _preview_subscriptions(routing, subscription)
-    moment = _iso_option("--since", since)
+    moment = parse_moment("--since", since)
     database = _open_existing(db, config)
     try:
         with database.reader() as session:

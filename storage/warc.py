@@ -68,9 +68,24 @@ def read_warc(path: Path) -> tuple[list[ArchivedPage], WarcReport]:
     except OSError as exc:
         raise PlanwatchError(f"cannot read {path}: {exc.strerror}") from None
     except ArchiveLoadFailed as exc:
-        raise PlanwatchError(f"{path}: not a readable WARC file: {exc}") from None
+        raise PlanwatchError(
+            f"{path}: not a readable WARC file: {_load_failure(path, exc)}"
+        ) from None
     pages.sort(key=lambda p: p.observed_at)
     return pages, WarcReport(pages=len(pages), skipped=skipped)
+
+
+def _load_failure(path: Path, exc: ArchiveLoadFailed) -> str:
+    """warcio's reason without the raw line it quotes (binary, in a junk file),
+    and the file's first bytes as a short escaped repr instead."""
+    reason = str(getattr(exc, "msg", None) or exc).split(", first line")[0]
+    reason = ascii(reason)[1:-1][:60]
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return reason
+    return f"{reason}; it begins {head!r}"
 
 
 def _skip_reason(record: object) -> str | None:

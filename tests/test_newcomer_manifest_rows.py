@@ -1,0 +1,118 @@
+"""`planwatch import` refuses a manifest row whose URL is no http(s) address, or
+whose path leads out of the manifest's folder; nothing is written.
+
+Found trying planwatch as a newcomer: a row `not-a-url,...,a5.html` stored a
+snapshot with url `not-a-url`, and a row with path `../../../etc/passwd` stored the
+bytes of /etc/passwd in the database.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+
+URL = "https://ilmastovahti.example/en/organizations/4"
+GOOD_ROW = f"{URL},2026-12-01T10:00:00Z,a5.html"
+
+
+def _import(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["planwatch", "import", *args])
+    code: int | str | None = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    text = " ".join((captured.out + captured.err).split())
+    assert "Traceback" not in text
+    return int(code or 0), text
+
+
+def _manifest(folder: Path, *rows: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a5.html").write_text("<html><body>a saved page</body></html>")
+    manifest = folder / "manifest.csv"
+    manifest.write_text("url,observed_at,path\n" + "".join(f"{r}\n" for r in rows))
+    return manifest
+
+
+@pytest.mark.parametrize(
+    "url", ["not-a-url", "ftp://example.org/a5.html", "/en/actions/5", "https://"]
+)
+def test_a_row_whose_url_is_no_http_address_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+) -> None:
+    manifest = _manifest(tmp_path, GOOD_ROW, f"{url},2026-12-01T10:00:00Z,a5.html")
+    db = tmp_path / "history.sqlite"
+
+    code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
+
+    assert code == 2
+    assert f"planwatch: error: {manifest}, line 3: url {url!r}" in text
+    assert "not an absolute http(s) URL" in text
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["../../../etc/passwd", "../outside.html", "/etc/passwd"]
+)
+def test_a_row_whose_path_leaves_the_folder_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    path: str,
+) -> None:
+    (tmp_path / "outside.html").write_text("<html>not the manifest's</html>")
+    manifest = _manifest(
+        tmp_path / "archive", GOOD_ROW, f"{URL},2026-12-02T10:00:00Z,{path}"
+    )
+    db = tmp_path / "history.sqlite"
+
+    code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
+
+    assert code == 2
+    assert f"planwatch: error: {manifest}, line 3: path {path!r}" in text
+    assert "outside the manifest's folder" in text
+    assert not db.exists(), "nothing is written, not even the good row"
+
+
+def test_a_symlink_out_of_the_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "secret.html"
+    secret.write_text("<html>private</html>")
+    manifest = _manifest(tmp_path / "archive", f"{URL},2026-12-01T10:00:00Z,link.html")
+    (tmp_path / "archive" / "link.html").symlink_to(secret)
+    db = tmp_path / "history.sqlite"
+
+    code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
+
+    assert code == 2
+    assert f"{manifest}, line 2: path 'link.html'" in text
+    assert "outside the manifest's folder" in text
+    assert not db.exists()
+
+
+def test_paths_inside_the_folder_still_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = _manifest(tmp_path / "archive", f"{URL},2026-12-01T10:00:00Z,a5.html")
+    (tmp_path / "archive" / "pages").mkdir()
+    (tmp_path / "archive" / "pages" / "b.html").write_text("<html>b</html>")
+    with manifest.open("a") as handle:
+        handle.write(f"{URL}/b,2026-12-01T10:00:00Z,pages/../pages/b.html\n")
+    db = tmp_path / "history.sqlite"
+
+    code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
+
+    assert code == 0, text
+    assert "2 pages" in text
