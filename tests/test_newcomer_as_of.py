@@ -10,16 +10,15 @@ the other commands give.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
 from monitor.pipeline import record_check
 from monitor.rules import ChangeRules
 from storage.db import open_database
 from tests import change_series as series
+from tests.cli_helpers import folded, run_cli
 
 # In the series' r04, action 9 was last updated 2026-10-19 16:19 UTC: it passes
 # its plan's 180-day stale line on 2027-04-17 at 16:19, in the middle of the day.
@@ -29,15 +28,9 @@ CROSSING_DAY = "2027-04-17"
 def _planwatch(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", *args])
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return int(code or 0), captured.out, " ".join(captured.err.split())
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert "Traceback" not in err
+    return code, out, folded(err)
 
 
 @pytest.fixture(scope="module")

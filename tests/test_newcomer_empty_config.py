@@ -7,12 +7,11 @@ having done nothing, and left a new database in the user data directory.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from tests.cli_helpers import folded, run_cli
 
 CONFIGS = {
     "empty.toml": "",
@@ -24,15 +23,9 @@ CONFIGS = {
 def _planwatch(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", *args])
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return int(code or 0), " ".join((captured.out + captured.err).split())
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert "Traceback" not in err
+    return code, folded(out + err)
 
 
 @pytest.mark.parametrize("command", ["check", "run"])

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from monitor.cli import main
 from monitor.saved import MAX_PAGE_BYTES
 from storage.db import open_existing
 from storage.models import Snapshot
+from tests.cli_helpers import folded, run_cli
 from tests.history_series import SavedPage, write_warc
 
 FIXTURE = Path(
@@ -31,15 +30,9 @@ URL = "http://bigcity.localhost:3000/organizations/8"
 def _planwatch(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", *args])
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return int(code or 0), captured.out, " ".join(captured.err.split())
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert "Traceback" not in err
+    return code, out, folded(err)
 
 
 def _fixture(tmp_path: Path, name: str) -> Path:

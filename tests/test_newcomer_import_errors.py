@@ -6,12 +6,11 @@ column missing and a NUL byte ended in tracebacks; an empty manifest said nothin
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from tests.cli_helpers import folded, run_cli
 
 URL = "https://ilmastovahti.example/en/organizations/4"
 
@@ -19,16 +18,10 @@ URL = "https://ilmastovahti.example/en/organizations/4"
 def _import(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", "import", *args])
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    text = " ".join((captured.out + captured.err).split())
+    code, out, err = run_cli(monkeypatch, capsys, "import", *args)
+    text = folded(out + err)
     assert "Traceback" not in text
-    return int(code or 0), text
+    return code, text
 
 
 @pytest.mark.parametrize(

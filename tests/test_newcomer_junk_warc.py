@@ -8,26 +8,19 @@ long run of the file's raw binary.
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from tests.cli_helpers import run_cli
 
 
 def _import(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", "import", *args])
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return int(code or 0), captured.out + captured.err
+    code, out, err = run_cli(monkeypatch, capsys, "import", *args)
+    assert "Traceback" not in err
+    return code, out + err
 
 
 @pytest.mark.parametrize("name", ["junk.warc.gz", "junk.warc", "junk.bin"])

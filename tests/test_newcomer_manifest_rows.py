@@ -8,12 +8,11 @@ bytes of /etc/passwd in the database.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from tests.cli_helpers import folded, run_cli
 
 URL = "https://ilmastovahti.example/en/organizations/4"
 GOOD_ROW = f"{URL},2026-12-01T10:00:00Z,a5.html"
@@ -22,16 +21,10 @@ GOOD_ROW = f"{URL},2026-12-01T10:00:00Z,a5.html"
 def _import(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", "import", *args])
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    text = " ".join((captured.out + captured.err).split())
+    code, out, err = run_cli(monkeypatch, capsys, "import", *args)
+    text = folded(out + err)
     assert "Traceback" not in text
-    return int(code or 0), text
+    return code, text
 
 
 def _manifest(folder: Path, *rows: str) -> Path:

@@ -9,14 +9,13 @@ database there, folders and all, and answered "no changes".
 from __future__ import annotations
 
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from monitor.cli import main
+from tests.cli_helpers import run_cli
 
 READ_COMMANDS = [
     ["changes"],
@@ -39,13 +38,8 @@ READ_COMMANDS = [
 def _planwatch(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", *args])
-    code: object = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    return int(code or 0), capsys.readouterr().err
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    return code, err
 
 
 @pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)

@@ -7,12 +7,11 @@ accepted, and the page was read against an address that cannot be one.
 from __future__ import annotations
 
 import gzip
-import sys
 from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from tests.cli_helpers import run_cli
 from tests.conftest import FIXTURES
 
 PAGE = FIXTURES / "lab-2024" / "before" / "html" / "action-1.en.html.gz"
@@ -28,14 +27,7 @@ def page(tmp_path: Path) -> Path:
 def _parse(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", "parse", *args])
-    code: object = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return int(code or 0), captured.out, captured.err
+    return run_cli(monkeypatch, capsys, "parse", *args)
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,10 @@ reads as "nothing changed there".
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from monitor.cli import main
 from storage.db import open_database
+from tests.cli_helpers import run_cli
 from tests.history_series import record_rounds, truth
 
 
@@ -34,14 +32,7 @@ def _planwatch(
     capsys: pytest.CaptureFixture[str],
     *args: str,
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["planwatch", *args])
-    code: object = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return int(code or 0), captured.out, captured.err
+    return run_cli(monkeypatch, capsys, *args)
 
 
 @pytest.mark.parametrize(
