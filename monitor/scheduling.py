@@ -528,8 +528,10 @@ _LATE = timedelta(seconds=60)
 
 
 def _longest_wait(cadence: Cadence) -> timedelta:
+    """How far ahead a row's due time can lie when this cadence set it: a check that
+    ended late puts the next slot up to 1.5 intervals away (``Every.next_slot``)."""
     if isinstance(cadence, Every):
-        return cadence.interval + cadence.jitter
+        return cadence.interval * 3 / 2 + cadence.jitter
     return timedelta(days=1, hours=1)
 
 

@@ -224,6 +224,58 @@ def test_interval_job_late_by_hours_runs_once(db: Database) -> None:
     assert scheduler.aimed["source:late"] >= utc(2026, 6, 1, 17)
 
 
+def test_a_process_taking_over_keeps_the_slot_a_late_check_left(db: Database) -> None:
+    """A check that ends late puts its next slot up to 1.5 intervals away (checks
+    stay half an interval apart); a process starting just then must wait for that
+    slot, not take the row for one left over from a longer interval and check the
+    source again at once (seen as two fetches 0.4 s apart in the SQLite takeover
+    test)."""
+    hourly = Every(timedelta(hours=1), timedelta(minutes=5))
+    clock = Clock(utc(2026, 6, 1, 10))
+    runs: list[datetime] = []
+
+    def slow(claim: Claim) -> str:
+        runs.append(clock.now)
+        clock.now += timedelta(minutes=40)  # the check ends at 10:45
+        return "ok"
+
+    first = FakeScheduler()
+    Timer(first, Claims(db), clock=clock).add(Periodic("source:s", hourly, slow))  # type: ignore[arg-type]
+    clock.now += timedelta(minutes=5)  # past the first slot's jitter
+    first.fire("source:s")
+    with db.sessions() as session:
+        row = session.get(ScheduledJob, "source:s")
+        assert row is not None
+        assert row.slot == utc(2026, 6, 1, 12)
+
+    clock.now += timedelta(minutes=1)  # the first process exits, another starts
+    second = FakeScheduler()
+    Timer(second, Claims(db), clock=clock).add(Periodic("source:s", hourly, slow))  # type: ignore[arg-type]
+    second.fire("source:s")
+
+    assert second.aimed["source:s"] >= utc(2026, 6, 1, 12)
+    clock.now = utc(2026, 6, 1, 11, 30)
+    second.fire("source:s")
+    assert runs == [utc(2026, 6, 1, 10, 5)]
+
+
+def test_a_shortened_interval_pulls_in_a_slot_the_old_one_left(db: Database) -> None:
+    clock = Clock(utc(2026, 6, 1, 10))
+    runs: list[datetime] = []
+    daily_ish = Periodic("source:s", Every(timedelta(hours=6)), _counting(runs))
+    scheduler = FakeScheduler()
+    Timer(scheduler, Claims(db), clock=clock).add(daily_ish)  # type: ignore[arg-type]
+    scheduler.fire("source:s")  # next slot 16:00
+
+    clock.now += timedelta(minutes=5)
+    hourly = Periodic("source:s", Every(timedelta(hours=1)), _counting(runs))
+    scheduler = FakeScheduler()
+    Timer(scheduler, Claims(db), clock=clock).add(hourly)  # type: ignore[arg-type]
+    scheduler.fire("source:s")
+
+    assert len(runs) == 2  # the hourly cadence did not wait for 16:00
+
+
 def _counting(runs: list[datetime]) -> Any:
     def work(claim: Claim) -> str:
         runs.append(claim.due_at)
