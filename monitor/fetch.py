@@ -53,6 +53,7 @@ from monitor.robots import (
     origin_of,
     robots_url,
 )
+from monitor.transport import transport as pooled_transport
 
 logger = logging.getLogger(__name__)
 # Retries have a logger of their own: a one-shot `planwatch check` keeps them quiet
@@ -372,7 +373,7 @@ class Fetcher:
         # the environment the client's send routes them, as httpx does.
         self._direct: httpx.AsyncBaseTransport | None = None
         if transport is not None or not urllib.request.getproxies():
-            transport = transport or httpx.AsyncHTTPTransport(verify=_ssl_context())
+            transport = transport or pooled_transport(_ssl_context())
             self._direct = transport
         self._client = httpx.AsyncClient(
             transport=transport,

@@ -28,7 +28,9 @@ class Reply:
 
     ``truncate`` promises ``Content-Length`` for twice the body and closes early;
     ``endless`` streams zeros as fast as it can; ``trickle`` sends one byte every
-    ``delay`` seconds, forever.
+    ``delay`` seconds, forever. ``hang_up`` closes the connection after a normal
+    answer without saying so first (no ``Connection: close``), as a server does
+    when a kept connection idles out.
     """
 
     status: int = 200
@@ -37,14 +39,17 @@ class Reply:
     delay: float = 0.0
     mode: Mode = "normal"
     gzip: bool = False
+    hang_up: bool = False
 
 
 @dataclass(frozen=True)
 class Seen:
-    """One request as the server received it."""
+    """One request as the server received it, and the client port it came from
+    (one port per connection)."""
 
     path: str
     headers: Mapping[str, str]
+    port: int = 0
 
 
 Responder = Callable[[Seen], Reply]
@@ -137,7 +142,8 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
-            seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            seen = Seen(self.path, headers, self.client_address[1])
             try:
                 self._play(server._next_reply(seen))
             except (BrokenPipeError, ConnectionResetError):
@@ -163,6 +169,8 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             if reply.mode == "normal":
                 self._finish_headers(len(body))
                 self.wfile.write(body)
+                if reply.hang_up:
+                    self.close_connection = True
             elif reply.mode == "truncate":
                 self._finish_headers(2 * len(body) + 1)
                 self.wfile.write(body)
