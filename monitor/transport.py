@@ -4,8 +4,8 @@ Before each request and after each response, httpcore's pool asks every kept
 connection whether it has expired, and for an idle one that means asking the
 socket whether the server closed it. Through anyio, each such question first
 builds a dict of every socket attribute (two system calls among them) to read one
-entry. With ten connections to a host that was half the event loop's CPU in a
-cycle of 304 checks (encode/httpx#3215, encode/httpcore#928; neither fixed in a
+entry. With ten connections to a host that was a third of the event loop's CPU
+in a cycle of 304 checks (encode/httpx#3215, encode/httpcore#928; neither fixed in a
 release).
 
 Here the streams keep their socket from the first question and ask only it,
