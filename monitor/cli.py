@@ -13,7 +13,6 @@ import stamina
 import typer
 from platformdirs import user_data_dir
 from rich.console import Console
-from rich.table import Table
 
 from monitor.config import (
     Config,
@@ -24,6 +23,7 @@ from monitor.config import (
 )
 from monitor.pipeline import CheckOutcome, CheckReport
 from monitor.saved import saved_page
+from monitor.tables import folding_table
 from notifiers.render import describe
 from parsers.errors import ConfigError, PlanwatchError
 from parsers.jsonout import page_to_json
@@ -236,7 +236,9 @@ def parse(
     )
     for anomaly in data["anomalies"]:
         out.print(f"anomaly {anomaly['code']}: {anomaly['detail']}")
-    table = Table("id", "identifier", "name", "status", "phase", "tasks", "updated")
+    table = folding_table(
+        "id", "identifier", "name", "status", "phase", "tasks", "updated"
+    )
     for action in data["actions"]:
         table.add_row(
             action["id"],
@@ -337,7 +339,7 @@ def _print_events(rows: list[tuple[str, str, str, str | None]]) -> None:
     if not rows:
         out.print("no changes")
         return
-    table = Table("kind", "about", "change", "where")
+    table = folding_table("kind", "about", "change", "where")
     for kind, subject, text, where in rows:
         table.add_row(kind, subject, text, where or "")
     out.print(table)

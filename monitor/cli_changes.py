@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from monitor.cli import (
     as_of_moment,
     out,
 )
+from monitor.tables import folding_table
 from parsers.records import TimelinessLimits
 from storage import history, memory, repo
 from storage.models import Source
@@ -131,7 +131,7 @@ def stale(
     if not rows:
         out.print(f"no action is past a staleness line at {moment.isoformat()}")
         return
-    table = Table("source", "action", "updated", "age (days)", "past the line")
+    table = folding_table("source", "action", "updated", "age (days)", "past the line")
     for row in rows:
         updated = row.age.since.date().isoformat()
         label = f"{row.identifier or row.action_id}. {row.name or ''}".strip()

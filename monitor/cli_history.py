@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +36,7 @@ from monitor.cli import (
 from monitor.config import Config, is_http_url, load_config
 from monitor.pipeline import observe_saved, record_check
 from monitor.saved import saved_page
+from monitor.tables import folding_table
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
 from storage import export as exporting
@@ -194,7 +194,7 @@ def _print_history(found: history.ActionHistory) -> None:
         + (f", removed {_day(found.removed_at)}" if found.removed_at else ""),
         highlight=False,
     )
-    table = RichTable("from", "to", "status", "phase", "tasks", "what changed")
+    table = folding_table("from", "to", "status", "phase", "tasks", "what changed")
     for version in found.versions:
         state = version.state
         events = found.events_of(version)
@@ -278,7 +278,7 @@ def _print_table(table: history.Table) -> None:
         f"{len(table.actions)} actions",
         highlight=False,
     )
-    actions = RichTable(
+    actions = folding_table(
         "identifier", "name", "status", "phase", "tasks", "done %", "updated", "since"
     )
     for record in table.actions:
@@ -295,7 +295,7 @@ def _print_table(table: history.Table) -> None:
         )
     out.print(actions)
     if table.organization is None and table.organizations:
-        orgs = RichTable("organization", "name", "actions", "since")
+        orgs = folding_table("organization", "name", "actions", "since")
         for record in table.organizations:
             data = _org_json(record)
             orgs.add_row(
@@ -419,7 +419,7 @@ def sources(
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return
-    table = RichTable(
+    table = folding_table(
         "source", "last check", "outcome", "last change", "next check", "actions"
     )
     for row in rows:

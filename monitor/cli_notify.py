@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -36,6 +35,7 @@ from monitor.cli import (
     parse_moment,
 )
 from monitor.config import Config, load_config
+from monitor.tables import folding_table
 from notifiers import outbox, secrets
 from notifiers.context import Item
 from notifiers.deliver import Outgoing, apprise_send, deliver_pending
@@ -289,7 +289,7 @@ def _routing(
 
 
 def _print_overview(report: Overview) -> None:
-    table = Table(
+    table = folding_table(
         "target", "pending", "sending", "sent", "failed", "last sent", "last error"
     )
     for row in report.targets:
@@ -309,7 +309,9 @@ def _print_overview(report: Overview) -> None:
     if not report.failed:
         out.print("no failed notifications")
         return
-    failed = Table("id", "target", "subscription", "attempts", "created", "last error")
+    failed = folding_table(
+        "id", "target", "subscription", "attempts", "created", "last error"
+    )
     for item in report.failed:
         failed.add_row(
             str(item.id),
