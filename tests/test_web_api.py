@@ -231,6 +231,7 @@ def _at(change: dict[str, Any]) -> datetime:
         ("/api/changes?since=yesterday", "since"),
         ("/api/changes?order=up", "order"),
         ("/api/actions?stale=maybe", "stale"),
+        ("/api/changes?kind=status_changd", "kind"),
     ],
 )
 def test_bad_parameters_are_named(api: httpx.Client, path: str, parameter: str) -> None:
@@ -249,6 +250,25 @@ def test_unknown_things_are_404(api: httpx.Client) -> None:
         answer = api.get(path)
         assert answer.status_code == 404, path
         assert "error" in answer.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/api/actions?source=dmeo", "no source named 'dmeo'"),
+        ("/api/changes?source=dmeo", "no source named 'dmeo'"),
+        ("/api/actions?source=demo&organization=99", "no organization '99' in"),
+        ("/api/changes?source=demo&organization=99", "no organization '99' in"),
+        ("/api/changes?source=demo&action=999", "no action '999' in source"),
+    ],
+)
+def test_filters_naming_unknown_things_are_404_not_an_empty_list(
+    api: httpx.Client, path: str, error: str
+) -> None:
+    """A misspelt source must not read as "nothing changed there"."""
+    answer = api.get(path)
+    assert answer.status_code == 404, answer.text
+    assert error in answer.json()["error"]
 
 
 # -- conditional requests ------------------------------------------------------------

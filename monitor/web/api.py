@@ -43,6 +43,7 @@ from monitor.web.queries import (
     SourceHealth,
     VersionView,
 )
+from storage.events import EventKind
 
 T = TypeVar("T")
 
@@ -149,6 +150,7 @@ def actions(request: Request) -> Response:
     limit, offset = _paging(request)
 
     def build(session: Any) -> dict[str, Any]:
+        _known(session, filters.source, filters.organization)
         page = queries.actions(session, filters, limit=limit, offset=offset)
         return _page_json(request, page, lambda a: action_json(a, links))
 
@@ -164,7 +166,7 @@ def changes(request: Request) -> Response:
         source=text_param(request, "source"),
         organization=_per_source(request, "organization"),
         action=_per_source(request, "action"),
-        kinds=list_param(request, "kind"),
+        kinds=_kinds(request),
         since=time_param(request, "since"),
         until=time_param(request, "until"),
         newest_first=order == "desc",
@@ -172,6 +174,7 @@ def changes(request: Request) -> Response:
     limit, offset = _paging(request)
 
     def build(session: Any) -> dict[str, Any]:
+        _known(session, filters.source, filters.organization, filters.action)
         page = queries.changes(session, filters, limit=limit, offset=offset)
         return _page_json(request, page, lambda c: change_json(c, links))
 
@@ -221,6 +224,35 @@ def _stale_days(request: Request) -> int | None:
     if not request.query_params.get("stale_days"):
         return None  # the source's own line
     return int_param(request, "stale_days", queries.STALE_DAYS, 1, 100_000)
+
+
+def _known(
+    session: Any,
+    source: str | None,
+    organization: str | None = None,
+    action: str | None = None,
+) -> None:
+    """A 404 for a filter naming what the history does not hold: a misspelt
+    source must not read as "nothing changed there"."""
+    if source is None:
+        return
+    found(queries.source(session, source), f"no source named {source!r}")
+    if organization is not None:
+        found(
+            queries.organization(session, source, organization),
+            f"no organization {organization!r} in source {source!r}",
+        )
+    if action is not None:
+        _missing_action(queries.action(session, source, action), source, action)
+
+
+def _kinds(request: Request) -> tuple[str, ...]:
+    kinds = list_param(request, "kind")
+    known = [kind.value for kind in EventKind]
+    for kind in kinds:
+        if kind not in known:
+            raise BadParameter("kind", kind, "one of " + ", ".join(known))
+    return kinds
 
 
 def _per_source(request: Request, name: str) -> str | None:

@@ -233,7 +233,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "offset": _param(
         "offset", "query", _t("integer", minimum=0, default=0), "items to skip"
     ),
-    "sourceFilter": _param("source", "query", _t("string"), "only this source"),
+    "sourceFilter": _param(
+        "source", "query", _t("string"), "only this source (an unknown one is a 404)"
+    ),
     "organization": _param(
         "organization",
         "query",
@@ -354,7 +356,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 *_use("limit", "offset"),
             ],
-            errors=(400,),
+            errors=(400, 404),
         ),
         "/api/changes": _get(
             "The changes found",
@@ -371,7 +373,8 @@ def _paths() -> dict[str, Any]:
                     "kind",
                     "query",
                     _t("string"),
-                    "event kinds, comma-separated or repeated",
+                    "event kinds, comma-separated or repeated (an unknown kind "
+                    "is a 400)",
                 ),
                 _param(
                     "since",
@@ -393,7 +396,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 *_use("limit", "offset"),
             ],
-            errors=(400,),
+            errors=(400, 404),
         ),
         "/api/openapi.json": {
             "get": {
