@@ -286,7 +286,8 @@ def record_check(
         failed_pages=sum(1 for o in observations if o.failed),
         notifications=notifications,
     )
-    logger.info(
+    # DEBUG: the service logs the check's line a user reads (`run`, `check -v`).
+    logger.debug(
         "check %s of %s: %s, %d pages (%d failed), %d events, %.2fs",
         check.id,
         source_name,

@@ -91,6 +91,13 @@ def test_check_with_v_logs_the_retry_once(tmp_path: Path, site: FaultServer) -> 
     assert stderr.count(RETRY_LINE) == 1
     assert "(503 Service Unavailable); retrying" in stderr
     assert "stamina" not in stderr
+    # One line for the check too (the pipeline's own summary is DEBUG).
+    assert [line for line in stderr.splitlines() if "baseline" in line] == [
+        line
+        for line in stderr.splitlines()
+        if "INFO monitor.service: source:lab:" in line
+    ]
+    assert stderr.count("baseline") == 1
 
 
 @pytest.mark.slow
