@@ -4,7 +4,8 @@
 file or a pipe); ``run`` logs one line per check with its outcome and timing, and a
 WARNING for each retry of a fetch. ``check`` logs retries only with ``-v``: its
 outcome line says what failed in the end, and a retry that worked is no news (nor a
-reason for cron to send mail).
+reason for cron to send mail); the same holds for a notification that will be sent
+again.
 """
 
 from __future__ import annotations
@@ -28,8 +29,15 @@ from monitor.fetch import FetchResult
 # The loggers of the one line per check (``monitor.scheduling.Timer``) and of the
 # service starting and stopping.
 CHECK_LOGGERS = ("monitor.scheduling", "monitor.service", "monitor.locks")
-# The loggers of fetch retries (``monitor.fetch.retry_logger`` and the API's).
-RETRY_LOGGERS = ("monitor.fetch.retries", "monitor.api_source.retries")
+# The loggers of retries: fetches (``monitor.fetch.retry_logger`` and the API's)
+# and sends (``notifiers.deliver.retry_logger``).
+RETRY_LOGGERS = (
+    "monitor.fetch.retries",
+    "monitor.api_source.retries",
+    "notifiers.deliver.retries",
+)
+# Apprise warns of each failed send itself; planwatch's line quotes it.
+_SENDER = "apprise"
 
 
 @contextmanager
@@ -85,8 +93,20 @@ def quiet_retries() -> Iterator[None]:
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.ERROR)
+    # Apprise's warnings are dropped at the terminal only: its own capture of
+    # them (the reason planwatch quotes) must still see them.
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(_no_sender_warnings)
     try:
         yield
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+        for handler in handlers:
+            handler.removeFilter(_no_sender_warnings)
+
+
+def _no_sender_warnings(record: logging.LogRecord) -> bool:
+    from_sender = record.name == _SENDER or record.name.startswith(_SENDER + ".")
+    return not (from_sender and record.levelno < logging.ERROR)

@@ -42,6 +42,9 @@ from parsers.errors import NotifyError
 from storage.models import Notification
 
 logger = logging.getLogger(__name__)
+# A send that will be tried again has a logger of its own: a one-shot `planwatch
+# check` keeps it quiet (its delivery line says the same), `planwatch run` logs it.
+retry_logger = logging.getLogger(f"{__name__}.retries")
 
 MAX_THREADS = 8
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -320,7 +323,7 @@ def _record(
             return Delivery(row.id, row.target, "failed", error)
         row.status = "pending"
         row.next_attempt_at = now + policy.retry_delay(attempts)
-        logger.warning(
+        retry_logger.warning(
             "notification %s to %s failed (attempt %d of %d, next at %s): %s",
             row.id,
             row.target,
