@@ -35,7 +35,7 @@ from monitor.cli import (
 )
 from monitor.config import Config, is_http_url, load_config
 from monitor.pipeline import observe_saved, record_check
-from monitor.saved import saved_page
+from monitor.saved import MAX_PAGE_BYTES, saved_page
 from monitor.tables import folding_table
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
@@ -545,7 +545,7 @@ def _import(
 
 
 def _warc_crawls(path: Path, gap: float) -> list[list[ArchivedPage]]:
-    pages, report = read_warc(path)
+    pages, report = read_warc(path, MAX_PAGE_BYTES)
     for reason, count in sorted(report.skipped.items()):
         out.print(f"{path}: skipped {count} {reason}", highlight=False)
     opened = [

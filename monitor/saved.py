@@ -18,11 +18,16 @@ MAX_PAGE_BYTES = FetchPolicy.max_body_bytes
 
 
 def saved_page(body: bytes, where: str, limit: int = MAX_PAGE_BYTES) -> bytes:
-    """``body`` as a page: decompressed when gzip-compressed, refused past ``limit``.
+    """``body`` as a page: decompressed when gzip-compressed; refused past ``limit``
+    either way.
 
     Decompression stops one byte past the limit, so a gzip bomb costs no memory.
     """
     if not body.startswith(GZIP_MAGIC):
+        if len(body) > limit:
+            raise PlanwatchError(
+                f"{where}: page larger than {limit} bytes, the limit a fetched page has"
+            )
         return body
 
     page = bytearray()

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -21,6 +22,8 @@ from parsers.errors import PlanwatchError
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# The largest body read from an archive; planwatch passes its fetch limit.
+MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +54,12 @@ def looks_like_warc(path: Path) -> bool:
     return head.startswith(b"WARC/") or head.startswith(b"\x1f\x8b")
 
 
-def read_warc(path: Path) -> tuple[list[ArchivedPage], WarcReport]:
-    """Every HTML response in ``path``, oldest first."""
+def read_warc(
+    path: Path, max_body: int = MAX_BODY_BYTES
+) -> tuple[list[ArchivedPage], WarcReport]:
+    """Every HTML response in ``path``, oldest first; a body over ``max_body``
+    bytes (as the archive holds it, before any gzip inside it is opened) is an
+    error naming its record."""
     pages: list[ArchivedPage] = []
     skipped: dict[str, int] = {}
     try:
@@ -64,7 +71,7 @@ def read_warc(path: Path) -> tuple[list[ArchivedPage], WarcReport]:
                 if reason is not None:
                     skipped[reason] = skipped.get(reason, 0) + 1
                     continue
-                pages.append(_page(path, number, record))
+                pages.append(_page(path, number, record, max_body))
     except OSError as exc:
         raise PlanwatchError(f"cannot read {path}: {exc.strerror}") from None
     except ArchiveLoadFailed as exc:
@@ -101,21 +108,32 @@ def _skip_reason(record: object) -> str | None:
     return None
 
 
-def _page(path: Path, number: int, record: object) -> ArchivedPage:
+def _page(path: Path, number: int, record: object, max_body: int) -> ArchivedPage:
     headers = record.rec_headers  # type: ignore[attr-defined]
     http = record.http_headers  # type: ignore[attr-defined]
     where = f"{path}, record {number}"
     url = headers.get_header("WARC-Target-URI")
     if not url:
         raise PlanwatchError(f"{where}: response without WARC-Target-URI")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PlanwatchError(
+            f"{where}: WARC-Target-URI {url[:200]!r} is not an http(s) URL"
+        )
     observed_at = _warc_date(where, headers.get_header("WARC-Date"))
     status = http.get_statuscode()
+    body = record.content_stream().read(max_body + 1)  # type: ignore[attr-defined]
+    if len(body) > max_body:
+        raise PlanwatchError(
+            f"{where} ({url[:200]}): body larger than {max_body} bytes, the limit "
+            "a fetched page has"
+        )
     return ArchivedPage(
         url=url,
         observed_at=observed_at,
         status_code=int(status) if status and status.isdigit() else None,
         headers={name.lower(): value for name, value in http.headers},
-        body=record.content_stream().read(),  # type: ignore[attr-defined]
+        body=body,
     )
 
 

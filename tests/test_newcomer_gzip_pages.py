@@ -75,6 +75,18 @@ def test_a_gzip_bomb_is_refused_with_a_clear_error(
     assert str(MAX_PAGE_BYTES) in err
 
 
+def test_a_plain_page_over_the_limit_is_refused_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = tmp_path / "big.html"
+    big.write_bytes(b"<p>" + b"x" * MAX_PAGE_BYTES)
+
+    code, _, err = _planwatch(monkeypatch, capsys, "parse", str(big), "--url", URL)
+
+    assert code == 2
+    assert f"planwatch: error: {big}: page larger than {MAX_PAGE_BYTES} bytes" in err
+
+
 def test_a_cut_gzip_page_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

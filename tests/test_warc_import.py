@@ -136,3 +136,43 @@ def test_a_broken_warc_names_the_file(tmp_path: Path, content: bytes) -> None:
     broken.write_bytes(content)
     with pytest.raises(PlanwatchError, match=r"broken\.warc"):
         read_warc(broken)
+
+
+def _one_page(url: str, body: bytes = b"<html><body>hi</body></html>") -> SavedPage:
+    return SavedPage(
+        url=url,
+        observed_at=datetime(2024, 3, 1, 12, tzinfo=UTC),
+        status=200,
+        body=body,
+        headers=(("Content-Type", "text/html; charset=utf-8"),),
+    )
+
+
+@pytest.mark.parametrize("url", ["dns:example.org", "urn:uuid:1234", "file:///x"])
+def test_a_response_for_no_http_url_is_skipped_and_counted(
+    tmp_path: Path, url: str
+) -> None:
+    archive = tmp_path / "odd.warc.gz"
+    write_warc(archive, [_one_page(url)])
+    pages, report = read_warc(archive)
+    assert pages == []
+    assert report.skipped["responses without HTTP headers"] == 1
+
+
+@pytest.mark.parametrize("url", ["http:///x", "https://"])
+def test_an_http_url_without_a_host_is_refused_by_record(
+    tmp_path: Path, url: str
+) -> None:
+    archive = tmp_path / "odd.warc.gz"
+    write_warc(archive, [_one_page(url)])
+    with pytest.raises(PlanwatchError, match=r"record \d+: WARC-Target-URI .* not an"):
+        read_warc(archive)
+
+
+def test_a_body_over_the_limit_is_refused_by_record(tmp_path: Path) -> None:
+    archive = tmp_path / "big.warc.gz"
+    write_warc(archive, [_one_page("https://example.org/a", b"<p>" + b"x" * 5000)])
+    with pytest.raises(PlanwatchError, match=r"record \d+ .*larger than 4000 bytes"):
+        read_warc(archive, max_body=4000)
+    pages, _ = read_warc(archive, max_body=6000)
+    assert len(pages[0].body) == 5003
