@@ -7,8 +7,15 @@ They live in the lowest layer so that every package can raise and catch them::
     ├── FetchError       a page could not be fetched (carries the URL)
     ├── ParseError       a page could not be read at all (carries the URL)
     ├── StorageError     the database cannot be used
-    │   └── SchemaMismatch   its schema is behind or ahead of this version
+    │   ├── SchemaMismatch   its schema is behind or ahead of this version
+    │   └── DatabaseBusy     another planwatch acts on it (``monitor.locks``)
+    ├── NotFound         a source, organization or action named is not in the
+    │                    history (``storage.history``)
+    ├── Ambiguous        a name matches several records (``storage.history``)
     └── NotifyError      a notification target is wrong or refused a message
+
+The last three levels' classes live beside the code that raises them; the tree is
+here so that one place lists them all.
 
 Failures that are part of watching (a site down, a layout change) are not exceptions:
 they end a check with an outcome. Exceptions are for what stops planwatch itself.
