@@ -14,8 +14,8 @@ They live in the lowest layer so that every package can raise and catch them::
     ├── Ambiguous        a name matches several records (``storage.history``)
     └── NotifyError      a notification target is wrong or refused a message
 
-The last three levels' classes live beside the code that raises them; the tree is
-here so that one place lists them all.
+DatabaseBusy, NotFound and Ambiguous live beside the code that raises them; the
+tree is drawn here so that one place lists them all.
 
 Failures that are part of watching (a site down, a layout change) are not exceptions:
 they end a check with an outcome. Exceptions are for what stops planwatch itself.
