@@ -85,20 +85,7 @@ def soup_extract(body: bytes, url: str) -> tuple[int, int]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(body, "html.parser")
-    found = embedded.EmbeddedData()
-    chunks = []
-    for script in soup.find_all("script"):
-        text = script.string or ""
-        if text.startswith(embedded.FLIGHT_PREFIX):
-            chunk = embedded._flight_chunk(text)
-            if chunk is not None:
-                chunks.append(chunk)
-        elif text.startswith(embedded.APOLLO_PREFIX):
-            literal = embedded._apollo_literal(text)
-            if literal is not None:
-                found.apollo_scripts.append(embedded._Apollo(literal))
-    found.flight_text = "".join(chunks)
-    found.rows, found.raw_rows, found.linked = embedded._split_rows(found.flight_text)
+    found = embedded._gather(str(script.string or "") for script in soup("script"))
 
     now = datetime.now(UTC)
     org = next(found.find_props("planFromOrgQuery", apollo=False), None)

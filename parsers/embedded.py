@@ -35,6 +35,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 FLIGHT_PREFIX = "self.__next_f.push("
 APOLLO_PREFIX = '(window[Symbol.for("ApolloSSRDataTransport")]'
+_CUT_PREFIXES = (FLIGHT_PREFIX.encode(), APOLLO_PREFIX.encode())
+# What may follow a call's argument, and what closes it, in either kind of text.
+_BLANKS: dict[type, Any] = {str: " \t\r\n;", bytes: b" \t\r\n;"}
+_CLOSING: dict[type, Any] = {str: ")", bytes: b")"}
 
 # Markers the UI writes into a not-found page's embedded data: 2024 and 2026 builds.
 NOT_FOUND_MARKERS = ("NEXT_NOT_FOUND", "NEXT_HTTP_ERROR_FALLBACK;404")
@@ -64,7 +68,7 @@ LAZY = _Lazy()
 
 @dataclass(slots=True)
 class _Apollo:
-    text: str  # the object literal as written in the script
+    source: str | bytes  # the object literal as written in the script
     value: Any = None
     decoded: bool = False
     _raw: bytes | None = None
@@ -72,13 +76,26 @@ class _Apollo:
     @property
     def raw(self) -> bytes:
         """The literal in UTF-8: what ``_value_at`` reads."""
+        if isinstance(self.source, bytes):
+            return self.source
         if self._raw is None:
-            self._raw = self.text.encode("utf-8", "surrogatepass")
+            self._raw = self.source.encode("utf-8", "surrogatepass")
         return self._raw
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.source, str):
+            return self.source
+        return self.source.decode("utf-8", "surrogatepass")
+
+    def holds(self, needle: str) -> bool:
+        if isinstance(self.source, bytes):
+            return needle.encode() in self.source
+        return needle in self.source
 
     def get(self) -> Any:
         if not self.decoded:
-            self.value = _decode_apollo(self.text)
+            self.value = _decode_apollo(self)
             self.decoded = True
         return self.value
 
@@ -146,7 +163,7 @@ class EmbeddedData:
         """Whether any carrier's text holds ``key`` as an object key (cheap)."""
         needle = f'"{key}":'
         return any(needle in text for text in self.raw_rows.values()) or any(
-            needle in a.text for a in self.apollo_scripts
+            a.holds(needle) for a in self.apollo_scripts
         )
 
     def find_props(self, key: str, *, apollo: bool = True) -> Iterator[dict[str, Any]]:
@@ -198,7 +215,7 @@ class EmbeddedData:
         if not apollo:
             return
         for script in self.apollo_scripts:
-            if needle in script.text:
+            if script.holds(needle):
                 yield from _dicts_with(script.get(), key, seen)
 
 
@@ -206,16 +223,31 @@ def extract(
     tree: LexborHTMLParser, scripts: Iterable[LexborNode] | None = None
 ) -> EmbeddedData:
     """The embedded data of a page; ``scripts``, its script elements if found."""
+    nodes = tree.css("script") if scripts is None else scripts
+    return _gather(_script_text(node) for node in nodes)
+
+
+def _script_text(node: LexborNode) -> str:
+    return node.text(deep=True, separator="", strip=False)
+
+
+def _gather(texts: Iterable[str | bytes]) -> EmbeddedData:
+    """The embedded data in the text of a page's scripts, in page order."""
     data = EmbeddedData()
     parts: list[str] = []
-    for script in tree.css("script") if scripts is None else scripts:
-        text = script.text(deep=True, separator="", strip=False)
-        if text.startswith(FLIGHT_PREFIX):
+    for text in texts:
+        if isinstance(text, bytes):
+            flight, apollo = text.startswith(_CUT_PREFIXES[0]), False
+            apollo = not flight and text.startswith(_CUT_PREFIXES[1])
+        else:
+            flight, apollo = text.startswith(FLIGHT_PREFIX), False
+            apollo = not flight and text.startswith(APOLLO_PREFIX)
+        if flight:
             chunk = _flight_chunk(text)
             if chunk is not None:
                 parts.append(chunk)
                 data.chunks += 1
-        elif text.startswith(APOLLO_PREFIX):
+        elif apollo:
             literal = _apollo_literal(text)
             if literal is not None:
                 data.apollo_scripts.append(_Apollo(literal))
@@ -224,17 +256,111 @@ def extract(
     return data
 
 
-def _call_argument(script: str, start: int) -> str:
+# -- reading the scripts before the HTML parse -----------------------------------------
+
+# What a cut script holds instead, numbered: "planwatch:cut:0", ...
+_PLACEHOLDER = "planwatch:cut:"
+_END_TAG = re.compile(rb"</script[\t\n\f\r />]", re.IGNORECASE)
+_TAG_NAME_END = frozenset(b" \t\n\f\r/>")
+
+
+@dataclass(slots=True)
+class Cut:
+    """A page whose embedded-data scripts were taken out before the HTML parse.
+
+    Those scripts are most of a large plan's page (four fifths of a 600-action
+    list); the HTML parser would copy them into the tree only for them to be
+    copied out again. Here their text is read from the body and each script keeps
+    a short placeholder. ``data`` checks on the parsed tree that the cut was exact.
+    """
+
+    markup: bytes
+    texts: list[bytes]
+
+    def data(self, scripts: Iterable[LexborNode]) -> EmbeddedData | None:
+        """The embedded data, or None unless the parser found every placeholder as
+        the whole text of a script element, in order (then the page must be parsed
+        whole)."""
+        texts: list[str | bytes] = []
+        taken = 0
+        for node in scripts:
+            text = _script_text(node)
+            if not text.startswith(_PLACEHOLDER):
+                texts.append(text)
+                continue
+            if taken == len(self.texts) or text != f"{_PLACEHOLDER}{taken}":
+                return None
+            texts.append(self.texts[taken])
+            taken += 1
+        return _gather(texts) if taken == len(self.texts) else None
+
+
+def cut_scripts(body: bytes | str) -> Cut | None:
+    """``body`` with its embedded-data scripts cut out, or None when none can be.
+
+    A script is cut only where its text is plain in every parser state: no ``<``
+    before its end tag (so no nested markup, comment or escaped state), no ``&``
+    (no character reference, in foreign content), no CR or NUL (which the parser
+    rewrites), and valid UTF-8 (which the parser would repair). Anything else stays
+    for the HTML parser, as does every other script.
+    """
+    if isinstance(body, str):
+        try:
+            raw = body.encode("utf-8")  # what the HTML parser reads
+        except UnicodeEncodeError:  # a lone surrogate, which the parser drops
+            return None
+        valid = True
+    else:
+        raw, valid = body, False
+
+    pieces: list[bytes] = []
+    texts: list[bytes] = []
+    done = at = 0
+    while (start := raw.find(b"<script", at)) >= 0:
+        at = start + 7
+        close = raw.find(b">", at)
+        end = raw.find(b"<", close + 1) if close >= 0 else -1
+        if end < 0:
+            break
+        begin, at = close + 1, end
+        if raw[start + 7] not in _TAG_NAME_END or not raw.startswith(
+            _CUT_PREFIXES, begin
+        ):
+            continue
+        text = raw[begin:end]
+        if not _plain(text, valid) or _END_TAG.match(raw, end) is None:
+            continue
+        pieces += (raw[done:begin], f"{_PLACEHOLDER}{len(texts)}".encode())
+        texts.append(text)
+        done = end
+    if not texts:
+        return None
+    pieces.append(raw[done:])
+    return Cut(b"".join(pieces), texts)
+
+
+def _plain(text: bytes, valid: bool) -> bool:
+    if b"&" in text or b"\r" in text or b"\0" in text:
+        return False
+    if not valid:
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _call_argument(script: str | bytes, start: int) -> str | bytes:
     """The argument of ``f(...)`` ending ``script``, cut once (scripts are large)."""
     end = len(script)
-    while end > start and script[end - 1] in " \t\r\n;":
+    while end > start and script[end - 1 : end] in _BLANKS[type(script)]:
         end -= 1
-    if end > start and script[end - 1] == ")":
+    if end > start and script[end - 1 : end] in _CLOSING[type(script)]:
         end -= 1
     return script[start:end]
 
 
-def _flight_chunk(script: str) -> str | None:
+def _flight_chunk(script: str | bytes) -> str | None:
     argument = _call_argument(script, len(FLIGHT_PREFIX))
     try:
         decoded = loads(argument)
@@ -250,8 +376,11 @@ def _flight_chunk(script: str) -> str | None:
     return None
 
 
-def _apollo_literal(script: str) -> str | None:
-    start = script.find(".push(")
+def _apollo_literal(script: str | bytes) -> str | bytes | None:
+    if isinstance(script, bytes):
+        start = script.find(b".push(")
+    else:
+        start = script.find(".push(")
     if start < 0:
         return None
     return _call_argument(script, start + len(".push("))
@@ -295,20 +424,21 @@ def _value_at(
         return None
 
 
-def _decode_apollo(literal: str) -> Any:
-    payload = _js_literal(literal)
+def _decode_apollo(apollo: _Apollo) -> Any:
+    payload = _js_literal(apollo)
     # The 2024 transport wrapped the value in superjson's {"json": ..., "meta": ...}.
     if isinstance(payload, dict) and "json" in payload and "rehydrate" not in payload:
         return payload["json"]
     return payload
 
 
-def _js_literal(literal: str) -> Any:
+def _js_literal(apollo: _Apollo) -> Any:
     """A JS object literal as JSON: strict JSON first, then with ``undefined``."""
     try:
-        return loads(literal)
+        return loads(apollo.source)
     except ValueError:
         pass
+    literal = apollo.text
     try:
         return loads(_JS_UNDEFINED.sub("null", literal))
     except ValueError:

@@ -51,6 +51,7 @@ _PAGE_PATH = re.compile(r"/(organizations|actions)(?:/([^/?#]+))?/?$")
 # A date shown on a page is a day somewhere: from UTC+14 to UTC-12.
 _EARLIEST_ZONE = timedelta(hours=14)
 _LATEST_ZONE = timedelta(hours=12)
+_Times = tuple[datetime | None, str | None]  # observed_at, the Date header
 _KAUSAL_MARKERS = ("self.__next_f", "symbol-icon-", 'data-testid="root-layout"')
 
 
@@ -70,14 +71,48 @@ def parse_page(
     # Known shortcoming: lexbor builds some deeply nested markup in quadratic time
     # (40,000 unclosed <div>s with a <p> in each, 520 kB: 9 s), so a hostile page
     # under the body limit can hold a check for minutes; there is no depth guard.
-    tree = LexborHTMLParser(body)
-    scan = markup.Scan(tree)
-    data = embedded.extract(tree, scan.scripts)
+    times = (observed_at, date_header)
+    return _parse_cut(body, url, times) or parse_whole(body, url, times)
+
+
+def _parse_cut(body: bytes | str, url: str, times: _Times) -> ParsedPage | None:
+    """The page from its embedded data read straight from the body and its markup
+    parsed without it; None when that cannot be done exactly or the embedded data
+    does not explain the page."""
+    cut = embedded.cut_scripts(body)
+    if cut is None:
+        return None
+    scan = markup.Scan(LexborHTMLParser(cut.markup))
+    data = cut.data(scan.scripts)
+    if data is None:
+        return None
+    return _page(scan, data, url, times, body).parse(markup=False)
+
+
+def parse_whole(
+    body: bytes | str, url: str, times: _Times = (None, None)
+) -> ParsedPage:
+    """The page parsed as it came, scripts and all (``parse_page``'s fallback)."""
+    scan = markup.Scan(LexborHTMLParser(body))
+    data = embedded.extract(scan.tree, scan.scripts)
+    page = _page(scan, data, url, times, body).parse()
+    assert page is not None  # only a parse without the markup fallback gives up
+    return page
+
+
+def _page(
+    scan: markup.Scan,
+    data: embedded.EmbeddedData,
+    url: str,
+    times: _Times,
+    body: bytes | str,
+) -> _Page:
+    observed_at, date_header = times
+    start = body[:64]  # is it HTML at all?
+    start = start.decode("utf-8", "replace") if isinstance(start, bytes) else start
     render_time = d.iso(embedded.render_time(data))
     seen = observed_at or render_time or d.http_date(date_header) or datetime.now(UTC)
-    start = body[:64]
-    start = start.decode("utf-8", "replace") if isinstance(start, bytes) else start
-    return _Page(scan, data, url, seen, render_time, start.lstrip()).parse()
+    return _Page(scan, data, url, seen, render_time, start.lstrip())
 
 
 class _Page:
@@ -107,7 +142,9 @@ class _Page:
         self._test_ids: frozenset[str] | None = None
         self.problems: list[str] = []  # embedded values that did not read
 
-    def parse(self) -> ParsedPage:
+    def parse(self, *, markup: bool = True) -> ParsedPage | None:
+        """The page as its embedded data, else its markup, explains it; without
+        ``markup``, None where the embedded data explains nothing."""
         if self.data.not_found:
             return self._not_found("the embedded data says not found")
 
@@ -121,7 +158,7 @@ class _Page:
         if plan_actions is not None:
             return self._action_list(plan_actions)
 
-        return self._from_markup()
+        return self._from_markup() if markup else None
 
     # -- organization pages ---------------------------------------------------------
 
