@@ -93,9 +93,10 @@ class _Builder:
         identifier = raw.identifier
         tasks = None if raw.tasks is None else tuple([_task(t) for t in raw.tasks])
         updated = iso(raw.updatedAt)
+        start, end = day(raw.startDate), day(raw.endDate)
         merged, superseded = raw.mergedWith, raw.supersededBy
-        if self.problems is not None:
-            self._check_dates(raw, updated)
+        if self.problems is not None and _unread(raw, updated, start, end, tasks):
+            self._say_unread(raw, updated)
         return Action(
             id=str(raw.id),
             identifier=identifier,
@@ -110,8 +111,8 @@ class _Builder:
             responsible_parties=self.parties(raw.responsibleParties),
             status_summary=_identifier(raw.statusSummary),
             merged_with=_id(merged),
-            start_date=day(raw.startDate),
-            end_date=day(raw.endDate),
+            start_date=start,
+            end_date=end,
             layer=Layer.EMBEDDED,
             merged_with_identifier=_identifier(merged),
             superseded_by=_id(superseded),
@@ -122,7 +123,7 @@ class _Builder:
             primary_org_id=_id(raw.primaryOrg),
         )
 
-    def _check_dates(self, raw: raw_shapes.RawAction, updated: datetime | None) -> None:
+    def _say_unread(self, raw: raw_shapes.RawAction, updated: datetime | None) -> None:
         """Say which dates the page gives in a form that does not read."""
         assert self.problems is not None
         unread = [("updatedAt", raw.updatedAt)] if updated is None else []
@@ -169,6 +170,27 @@ class _Builder:
 _Named = TypeVar("_Named", Status, Phase)
 
 
+def _unread(
+    raw: raw_shapes.RawAction,
+    updated: datetime | None,
+    start: date | None,
+    end: date | None,
+    tasks: tuple[Task, ...] | None,
+) -> bool:
+    """Whether a date the page gives did not read (what was read is None)."""
+    if (
+        (updated is None and raw.updatedAt is not None)
+        or (start is None and raw.startDate is not None)
+        or (end is None and raw.endDate is not None)
+    ):
+        return True
+    return tasks is not None and any(
+        (task.due_at is None and given.dueAt is not None)
+        or (task.completed_at is None and given.completedAt is not None)
+        for task, given in zip(tasks, raw.tasks or (), strict=True)
+    )
+
+
 def _task(raw: raw_shapes.RawTask) -> Task:
     return Task(
         id=None if raw.id is None else str(raw.id),
@@ -183,8 +205,8 @@ def _indicators(
     raw: list[raw_shapes.IndicatorLink] | None,
 ) -> tuple[IndicatorRef, ...] | None:
     """``relatedIndicators`` as references; None when the query did not ask."""
-    if raw is None:
-        return None
+    if not raw:
+        return None if raw is None else ()
     return tuple(
         IndicatorRef(str(link.indicator.id), clean(link.indicator.name))
         for link in raw

@@ -51,6 +51,13 @@ _PAGE_PATH = re.compile(r"/(organizations|actions)(?:/([^/?#]+))?/?$")
 # A date shown on a page is a day somewhere: from UTC+14 to UTC-12.
 _EARLIEST_ZONE = timedelta(hours=14)
 _LATEST_ZONE = timedelta(hours=12)
+# Keys of the objects that carry the plan's context (statuses, lines, time zone).
+_PLAN_KEYS = (
+    "primaryLanguage",
+    "actionStatuses",
+    "actionTimelinessClasses",
+    "timezone",
+)
 _Times = tuple[datetime | None, str | None]  # observed_at, the Date header
 _KAUSAL_MARKERS = ("self.__next_f", "symbol-icon-", 'data-testid="root-layout"')
 
@@ -574,16 +581,16 @@ class _Page:
         return f"{self.prefix}/actions/{identifier}"
 
     def _plan(self) -> PlanContext | None:
+        # The layout gives the plan's context in the flight payload; the Apollo
+        # results (megabytes on a large plan's list) are asked only without it.
         plans: list[dict[str, Any]] = []
-        for key in (
-            "primaryLanguage",
-            "actionStatuses",
-            "actionTimelinessClasses",
-            "timezone",
-        ):
-            found = next(self.data.find_props(key), None)
-            if found is not None and all(found is not p for p in plans):
-                plans.append(found)
+        for apollo in (False, True):
+            for key in _PLAN_KEYS:
+                found = next(self.data.find_props(key, apollo=apollo), None)
+                if found is not None and all(found is not p for p in plans):
+                    plans.append(found)
+            if plans:
+                break
         # The plan's own context first: it names the plan and its languages.
         plans.sort(key=lambda p: "primaryLanguage" not in p)
         return d.plan_context(plans)

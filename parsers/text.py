@@ -18,7 +18,11 @@ def clean(text: str | None) -> str | None:
     """
     if text is None:
         return None
-    if _DIRTY.search(text) is None:
+    # Every whitespace character but the space, and the soft hyphen, is
+    # unprintable: a printable text without "&" or "  " has nothing to clean.
+    if (text.isprintable() and "&" not in text and "  " not in text) or _DIRTY.search(
+        text
+    ) is None:
         return text.strip()
     text = html.unescape(text).replace(SOFT_HYPHEN, "")
     return _SPACE.sub(" ", text).strip()
