@@ -36,6 +36,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 FLIGHT_PREFIX = "self.__next_f.push("
 APOLLO_PREFIX = '(window[Symbol.for("ApolloSSRDataTransport")]'
 _CUT_PREFIXES = (FLIGHT_PREFIX.encode(), APOLLO_PREFIX.encode())
+# The prefixes in either kind of text: a script's as the tree gives it, or as cut.
+_PREFIXES: dict[type, Any] = {str: (FLIGHT_PREFIX, APOLLO_PREFIX), bytes: _CUT_PREFIXES}
 # What may follow a call's argument, and what closes it, in either kind of text.
 _BLANKS: dict[type, Any] = {str: " \t\r\n;", bytes: b" \t\r\n;"}
 _CLOSING: dict[type, Any] = {str: ")", bytes: b")"}
@@ -236,18 +238,13 @@ def _gather(texts: Iterable[str | bytes]) -> EmbeddedData:
     data = EmbeddedData()
     parts: list[str] = []
     for text in texts:
-        if isinstance(text, bytes):
-            flight, apollo = text.startswith(_CUT_PREFIXES[0]), False
-            apollo = not flight and text.startswith(_CUT_PREFIXES[1])
-        else:
-            flight, apollo = text.startswith(FLIGHT_PREFIX), False
-            apollo = not flight and text.startswith(APOLLO_PREFIX)
-        if flight:
+        flight, apollo = _PREFIXES[type(text)]
+        if text.startswith(flight):
             chunk = _flight_chunk(text)
             if chunk is not None:
                 parts.append(chunk)
                 data.chunks += 1
-        elif apollo:
+        elif text.startswith(apollo):
             literal = _apollo_literal(text)
             if literal is not None:
                 data.apollo_scripts.append(_Apollo(literal))
