@@ -81,7 +81,7 @@ class _Stream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> typing.Any:
         if info != "is_readable":
             return self._inner.get_extra_info(info)
-        return self._sockets.readable(self.socket())
+        return self._sockets.readable(self)
 
     def socket(self) -> object:
         """The stream's socket, asked of the stream once."""
@@ -102,7 +102,7 @@ class _Sockets:
         # Weak: a stream the pool let go of (a failed TLS handshake, say) goes.
         self._streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
         self._looking = False
-        self._answers: dict[int, bool] | None = None
+        self._answers: dict[_Stream, bool] | None = None
 
     def add(self, stream: _Stream) -> None:
         self._streams.add(stream)
@@ -114,21 +114,20 @@ class _Sockets:
         self._looking = False
         self._answers = None
 
-    def readable(self, sock: object) -> bool:
-        fd = _fileno(sock)
-        if fd < 0:
-            return True
-        if not self._looking:
-            return bool(readable_fds([fd]))
-        if self._answers is None:
-            self._answers = self._poll_all()
-        answer = self._answers.get(fd)
-        return bool(readable_fds([fd])) if answer is None else answer
+    def readable(self, stream: _Stream) -> bool:
+        """Whether ``stream``'s socket has something to read (or has closed)."""
+        if self._looking:
+            if self._answers is None:
+                self._answers = self._poll_all()
+            answer = self._answers.get(stream)
+            if answer is not None:
+                return answer
+        return readable(stream.socket())
 
-    def _poll_all(self) -> dict[int, bool]:
-        fds = [_fileno(stream.socket()) for stream in self._streams]
-        ready = readable_fds(fd for fd in fds if fd >= 0)
-        return {fd: fd in ready for fd in fds if fd >= 0}
+    def _poll_all(self) -> dict[_Stream, bool]:
+        fds = {stream: _fileno(stream.socket()) for stream in self._streams}
+        ready = readable_fds(fd for fd in fds.values() if fd >= 0)
+        return {stream: fd < 0 or fd in ready for stream, fd in fds.items()}
 
 
 def readable(sock: object) -> bool:
