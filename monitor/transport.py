@@ -3,7 +3,7 @@
 Before each request and after each response, httpcore's pool looks over every kept
 connection: it drops closed ones, closes expired ones, and hands queued requests a
 free connection. That look costs more the more connections are kept, in three ways
-(encode/httpx#3215, encode/httpcore#822 and #1035; none fixed in a release):
+(encode/httpx#3215, encode/httpcore#822, #928 and #1035; none fixed in a release):
 
 - for each idle connection it asks the socket whether the server closed it, through
   anyio's table of socket attributes (built anew for each question, two system

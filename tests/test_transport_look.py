@@ -8,6 +8,7 @@ no I/O happens until a test says so.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import time
@@ -22,6 +23,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from monitor import transport
+from tests.faultserver import Reply, running
 
 ORIGINS = (
     httpcore.Origin(b"http", b"a.example", 80),
@@ -266,5 +268,27 @@ def test_a_closed_socket_counts_as_readable_without_a_poll(
 
 
 def test_the_fetcher_uses_this_pool() -> None:
-    made = transport.transport(ssl.create_default_context())
+    made = transport.transport(SSL)
     assert isinstance(made._pool, transport._Pool)
+
+
+def test_without_what_it_takes_over_httpcores_own_look_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should httpcore rename what `_Pool` takes over, its own pool (still asking
+    each socket cheaply) serves instead, and fetches still work."""
+    monkeypatch.setattr(transport._Pool, "fits", staticmethod(lambda pool: False))
+    made = transport.transport(SSL)
+    assert type(made._pool) is httpcore.AsyncConnectionPool
+
+    with running() as server:
+        server.script("/a", Reply(200, b"x", {"Content-Type": "text/plain"}))
+
+        async def main() -> list[httpx.Response]:
+            async with httpx.AsyncClient(transport=made) as client:
+                return [await client.get(server.url("/a")) for _ in range(3)]
+
+        answers = asyncio.run(main())
+
+    assert [a.status_code for a in answers] == [200] * 3
+    assert len({seen.port for seen in server.requests}) == 1
