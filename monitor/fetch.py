@@ -70,6 +70,7 @@ KEPT_HEADERS = (
     "location",
     "content-encoding",
 )
+_KEPT = frozenset(KEPT_HEADERS)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -665,11 +666,7 @@ class Fetcher:
         else:
             response = await self._direct.handle_async_request(request)
         try:
-            kept = {
-                name: response.headers[name]
-                for name in KEPT_HEADERS
-                if name in response.headers
-            }
+            kept = _kept_headers(response.headers)
             code = response.status_code
             declared = _content_length(response)
             if declared is not None and declared > limit:
@@ -735,6 +732,10 @@ class Fetcher:
 
     async def _robots_for(self, url: httpx.URL) -> RobotsRules:
         origin = origin_of(url)
+        cached = self._robots.get(origin)
+        if cached is not None and not self._robots_stale(cached):
+            return cached  # the lock only keeps two requests from loading it twice
+
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
             cached = self._robots.get(origin)
@@ -820,6 +821,16 @@ def _without_fragment(url: httpx.URL) -> str:
 
 def _looks_like_login(url: httpx.URL) -> bool:
     return any(_ANOMALOUS_SEGMENT.match(part) for part in url.path.split("/") if part)
+
+
+def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
+    """The headers named in KEPT_HEADERS, in its order, a repeated one joined as
+    httpx joins it; one pass over the answer's headers instead of one per name."""
+    found: dict[str, list[str]] = {}
+    for name, value in headers.multi_items():
+        if name in _KEPT:
+            found.setdefault(name, []).append(value)
+    return {name: ", ".join(found[name]) for name in KEPT_HEADERS if name in found}
 
 
 def _content_length(response: httpx.Response) -> int | None:

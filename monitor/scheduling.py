@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import Connection, RootTransaction, select, text, update
+from sqlalchemy import Connection, RootTransaction, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -356,23 +356,34 @@ class Claims:
         if claim._next is None:
             return
         slot, due_at = claim._next
-        connection.execute(
-            update(ScheduledJob)
-            .where(ScheduledJob.key == key)
-            .values(
-                slot=slot,
-                due_at=due_at,
-                last_run_at=claim.due_at,
-                last_runner=self.runner,
-                runs=ScheduledJob.runs + 1,
-            )
-        )
+        moved = {
+            "job": key,
+            "next_slot": slot,
+            "next_due_at": due_at,
+            "ran_at": claim.due_at,
+            "runner": self.runner,
+        }
+        connection.execute(_MOVE_ON, moved)
 
     def _move_on(self, key: str, claim: Claim) -> None:
         if claim._next is None:
             return
         with writing(self.db), self.db.engine.begin() as connection:
             self._finish(connection, key, claim)
+
+
+# Built once: every finished claim runs it with its own values.
+_MOVE_ON = (
+    update(ScheduledJob)
+    .where(ScheduledJob.key == bindparam("job"))
+    .values(
+        slot=bindparam("next_slot", type_=ScheduledJob.slot.type),
+        due_at=bindparam("next_due_at", type_=ScheduledJob.due_at.type),
+        last_run_at=bindparam("ran_at", type_=ScheduledJob.last_run_at.type),
+        last_runner=bindparam("runner", type_=ScheduledJob.last_runner.type),
+        runs=ScheduledJob.runs + 1,
+    )
+)
 
 
 def _roll_back(transaction: RootTransaction) -> None:

@@ -163,6 +163,30 @@ def repeat(
     return True
 
 
+# Built once, run with each repeat's values: building them anew for every check
+# (and SQLAlchemy finding their compiled form again) cost as much as running them.
+_SEEN_ACTIONS = (
+    update(ActionRecord)
+    .where(ActionRecord.id.in_(bindparam("rows", expanding=True)))
+    .values(last_seen_at=bindparam("now", type_=ActionRecord.last_seen_at.type))
+)
+_SEEN_ORGANIZATIONS = (
+    update(OrganizationRecord)
+    .where(OrganizationRecord.id.in_(bindparam("rows", expanding=True)))
+    .values(last_seen_at=bindparam("now", type_=OrganizationRecord.last_seen_at.type))
+)
+_REMEMBERED = (
+    update(RecordMemory)
+    .where(RecordMemory.id == bindparam("row_id"))
+    .values(recent=bindparam("checks", type_=RecordMemory.recent.type))
+)
+_PLAN_SEEN = (
+    update(PlanSettings)
+    .where(PlanSettings.source_id == bindparam("source"))
+    .values(observed_at=bindparam("now", type_=PlanSettings.observed_at.type))
+)
+
+
 def _write(
     connection: Connection,
     source: Source,
@@ -173,29 +197,16 @@ def _write(
     """What the full check writes besides the check itself, as plain statements
     (through the session's connection: no ORM bookkeeping)."""
     if last.action_rows:
-        connection.execute(
-            update(ActionRecord)
-            .where(ActionRecord.id.in_(last.action_rows))
-            .values(last_seen_at=now)
-        )
+        connection.execute(_SEEN_ACTIONS, {"rows": last.action_rows, "now": now})
     if last.organization_rows:
-        connection.execute(
-            update(OrganizationRecord)
-            .where(OrganizationRecord.id.in_(last.organization_rows))
-            .values(last_seen_at=now)
-        )
+        seen = {"rows": last.organization_rows, "now": now}
+        connection.execute(_SEEN_ORGANIZATIONS, seen)
     if memory:
         connection.execute(
-            update(RecordMemory)
-            .where(RecordMemory.id == bindparam("row_id"))
-            .values(recent=bindparam("checks", type_=RecordMemory.recent.type)),
+            _REMEMBERED,
             [
                 {"row_id": m.row_id, "checks": {"checks": m.checks}}
                 for m in memory.values()
             ],
         )
-    connection.execute(
-        update(PlanSettings)
-        .where(PlanSettings.source_id == source.id)
-        .values(observed_at=now)
-    )
+    connection.execute(_PLAN_SEEN, {"source": source.id, "now": now})

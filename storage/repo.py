@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.events import Event, EventKind
@@ -24,9 +24,12 @@ from storage.models import (
 )
 from storage.state import ActionState, OrganizationState
 
+# Built once, run with each name (see monitor.settled on why).
+_SOURCE_NAMED = select(Source).where(Source.name == bindparam("name"))
+
 
 def source(session: Session, name: str, now: datetime, kind: str = "pages") -> Source:
-    row = session.scalar(select(Source).where(Source.name == name))
+    row = session.scalar(_SOURCE_NAMED, {"name": name})
     if row is None:
         row = Source(name=name, kind=kind, created_at=now, consecutive_failures=0)
         session.add(row)

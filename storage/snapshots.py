@@ -139,12 +139,22 @@ _COMPARED = (
 _Known = dict[str, tuple[int, "Row[Any] | None"]]  # url: (page id, latest snapshot)
 
 
-def _known_pages(session: Session, source_id: int, urls: Sequence[str]) -> _Known:
-    rows = session.execute(
-        select(Page.id.label("page_id"), Page.url, Snapshot.id, *_COMPARED)
-        .outerjoin(Snapshot, Snapshot.id == Page.latest_snapshot_id)
-        .where(Page.source_id == source_id, Page.url.in_(set(urls)))
+# Built once, run with each check's values (see monitor.settled: building them
+# anew cost about as much as running them).
+_KNOWN_PAGES = (
+    select(Page.id.label("page_id"), Page.url, Snapshot.id, *_COMPARED)
+    .outerjoin(Snapshot, Snapshot.id == Page.latest_snapshot_id)
+    .where(
+        Page.source_id == bindparam("source"),
+        Page.url.in_(bindparam("urls", expanding=True)),
     )
+)
+_PAGE_SET = select(PageSet).where(PageSet.digest == bindparam("digest"))
+
+
+def _known_pages(session: Session, source_id: int, urls: Sequence[str]) -> _Known:
+    wanted = {"source": source_id, "urls": list(set(urls))}
+    rows = session.execute(_KNOWN_PAGES, wanted)
     return {row.url: (row.page_id, row if row.id is not None else None) for row in rows}
 
 
@@ -186,7 +196,7 @@ def _point_pages_at(
 
 def _page_set(session: Session, page_ids: list[int]) -> PageSet:
     digest = hashlib.sha256(",".join(map(str, page_ids)).encode()).hexdigest()
-    row = session.scalar(select(PageSet).where(PageSet.digest == digest))
+    row = session.scalar(_PAGE_SET, {"digest": digest})
     if row is None:
         row = PageSet(digest=digest, page_ids={"ids": page_ids})
         session.add(row)

@@ -22,11 +22,13 @@ from hypothesis import strategies as st
 
 from monitor.charset import decode_body
 from monitor.fetch import (
+    KEPT_HEADERS,
     Fetcher,
     FetchOutcome,
     FetchPolicy,
     FetchResult,
     Validators,
+    _kept_headers,
     redact_url,
     retry_after_seconds,
 )
@@ -526,6 +528,41 @@ def test_robots_txt_disallow_is_honoured_and_read_once(
     assert any("disallows" in r.getMessage() for r in caplog.records)
 
 
+def test_robots_txt_is_read_again_once_its_time_is_up(server: FaultServer) -> None:
+    server.script("/robots.txt", Reply(200, b"User-agent: *\nAllow: /\n"))
+    server.script("/page", html_reply())
+    clock = FakeClock()
+    policy = replace(FAST, robots_ttl=60.0)
+
+    async def main() -> list[int]:
+        reads = []
+        async with Fetcher(policy, sleep=clock.sleep, clock=clock) as fetcher:
+            for step in (0.0, 59.0, 1.0):
+                clock.now += step
+                result = await fetcher.fetch(server.url("/page"))
+                assert result.outcome is FetchOutcome.OK
+                reads.append(server.hits("/robots.txt"))
+        return reads
+
+    assert run(main()) == [1, 1, 2]
+    assert server.hits("/page") == 3
+
+
+def test_concurrent_first_requests_read_robots_txt_once(server: FaultServer) -> None:
+    server.script("/robots.txt", Reply(200, b"User-agent: *\nAllow: /\n", delay=0.05))
+    server.script("/page", html_reply())
+
+    async def main() -> list[FetchResult]:
+        async with Fetcher(replace(FAST, per_host_concurrency=4)) as fetcher:
+            pages = [fetcher.fetch(server.url("/page")) for _ in range(4)]
+            return list(await asyncio.gather(*pages))
+
+    results = run(main())
+
+    assert {r.outcome for r in results} == {FetchOutcome.OK}
+    assert server.hits("/robots.txt") == 1
+
+
 def test_a_robots_group_naming_planwatch_applies_to_us(server: FaultServer) -> None:
     rules = b"User-agent: planwatch\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
     server.script("/robots.txt", Reply(200, rules))
@@ -899,3 +936,21 @@ def test_a_proxy_in_the_environment_is_used(
 
     assert result.ok
     assert [seen.path for seen in server.requests] == ["http://plan.invalid/page"]
+
+
+header_names = st.sampled_from(
+    [*KEPT_HEADERS, "ETag", "Cache-Control", "Set-Cookie", "X-Trace", "Server"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(header_names, st.text('abc ,="', max_size=6)), max_size=8))
+def test_kept_headers_read_as_httpx_reads_each_name(
+    pairs: list[tuple[str, str]],
+) -> None:
+    headers = httpx.Headers(pairs)
+
+    kept = _kept_headers(headers)
+
+    expected = {name: headers[name] for name in KEPT_HEADERS if name in headers}
+    assert list(kept.items()) == list(expected.items())

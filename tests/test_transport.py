@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 
@@ -99,21 +99,49 @@ def test_a_connection_the_server_closed_is_not_reused(server: FaultServer) -> No
 def test_the_liveness_check_is_the_one_asked(
     server: FaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fetcher's pool asks `transport.readable` (not httpx's own check): if
+    """The fetcher's pool asks `transport.readable_fds` (not httpx's own check): if
     httpx's internals move, the pool falls back to httpx's, and this fails."""
-    asked: list[bool] = []
+    answers: list[set[int]] = []
 
-    def counting(sock: object) -> bool:
-        asked.append(transport_readable(sock))
-        return asked[-1]
+    def counting(fds: Iterable[int]) -> set[int]:
+        answers.append(real(fds))
+        return answers[-1]
 
-    transport_readable = transport.readable
-    monkeypatch.setattr(transport, "readable", counting)
+    real = transport.readable_fds
+    monkeypatch.setattr(transport, "readable_fds", counting)
     server.script("/a", PAGE)
     fetch_in_turn([server.url("/a")] * 3)
 
-    assert asked, "the pool never asked monitor.transport whether a connection lives"
-    assert not any(asked)  # the server kept every connection open
+    assert answers, "the pool never asked monitor.transport whether a connection lives"
+    assert not any(answers)  # the server kept every connection open
+
+
+def test_one_poll_a_look_asks_every_kept_connection(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With four connections kept, a request polls at most once per look over the
+    pool (one before it, one after), each poll asking all four sockets."""
+    server.script("/a", Reply(200, b"x", {"Content-Type": "text/plain"}, delay=0.05))
+    polls: list[list[int]] = []
+
+    def counting(fds: Iterable[int]) -> set[int]:
+        polls.append(list(fds))
+        return real(polls[-1])
+
+    real = transport.readable_fds
+
+    async def main() -> FetchResult:
+        async with Fetcher(POLICY) as fetcher:
+            await asyncio.gather(*[fetcher.fetch(server.url("/a")) for _ in range(4)])
+            monkeypatch.setattr(transport, "readable_fds", counting)
+            return await fetcher.fetch(server.url("/a"))
+
+    result = asyncio.run(main())
+
+    assert result.outcome is FetchOutcome.OK
+    assert len(set(ports(server))) == 4
+    assert 1 <= len(polls) <= 2, polls
+    assert all(len(fds) == 4 for fds in polls), polls
 
 
 def test_readable_says_yes_once_the_peer_has_closed() -> None:
