@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -255,7 +256,9 @@ def _gather(texts: Iterable[str | bytes]) -> EmbeddedData:
 
 # -- reading the scripts before the HTML parse -----------------------------------------
 
-# What a cut script holds instead, numbered: "planwatch:cut:0", ...
+# What a cut script holds instead: this, a token drawn for the cut, and a number.
+# A page cannot know the token, so no script of its own can pass for a placeholder
+# (in foreign content "planwatch&#58;cut:0" is that text, written otherwise).
 _PLACEHOLDER = "planwatch:cut:"
 _END_TAG = re.compile(rb"</script[\t\n\f\r />]", re.IGNORECASE)
 _TAG_NAME_END = frozenset(b" \t\n\f\r/>")
@@ -273,6 +276,7 @@ class Cut:
 
     markup: bytes
     texts: list[bytes]
+    mark: str  # what each placeholder starts with, its number following
 
     def data(self, scripts: Iterable[LexborNode]) -> EmbeddedData | None:
         """The embedded data, or None unless the parser found every placeholder as
@@ -282,10 +286,10 @@ class Cut:
         taken = 0
         for node in scripts:
             text = _script_text(node)
-            if not text.startswith(_PLACEHOLDER):
+            if not text.startswith(self.mark):
                 texts.append(text)
                 continue
-            if taken == len(self.texts) or text != f"{_PLACEHOLDER}{taken}":
+            if taken == len(self.texts) or text != f"{self.mark}{taken}":
                 return None
             texts.append(self.texts[taken])
             taken += 1
@@ -310,6 +314,7 @@ def cut_scripts(body: bytes | str) -> Cut | None:
     else:
         raw, valid = body, False
 
+    mark = f"{_PLACEHOLDER}{secrets.token_hex(8)}:"
     pieces: list[bytes] = []
     texts: list[bytes] = []
     done = at = 0
@@ -327,13 +332,13 @@ def cut_scripts(body: bytes | str) -> Cut | None:
         text = raw[begin:end]
         if not _plain(text, valid) or _END_TAG.match(raw, end) is None:
             continue
-        pieces += (raw[done:begin], f"{_PLACEHOLDER}{len(texts)}".encode())
+        pieces += (raw[done:begin], f"{mark}{len(texts)}".encode())
         texts.append(text)
         done = end
     if not texts:
         return None
     pieces.append(raw[done:])
-    return Cut(b"".join(pieces), texts)
+    return Cut(b"".join(pieces), texts, mark)
 
 
 def _plain(text: bytes, valid: bool) -> bool:

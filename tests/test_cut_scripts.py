@@ -118,6 +118,31 @@ def test_a_cut_the_parser_does_not_confirm_is_undone(before: bytes) -> None:
     _same(body, url)
 
 
+# A flight script inside a comment: bytes a cut takes for a script, the tree does not.
+_HIDDEN = (
+    b"<!-- <script>self.__next_f.push("
+    b'[1,"0:{\\"planFromOrgQuery\\":{},\\"org\\":{\\"id\\":\\"9\\"}}\\n"]'
+    b")</script> -->"
+)
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        pytest.param(b"<script>planwatch:cut:0</script>", id="script"),
+        pytest.param(b"<svg><script>planwatch&#58;cut:0</script></svg>", id="svg"),
+    ],
+)
+def test_no_script_of_the_page_passes_for_a_placeholder(own: bytes) -> None:
+    body = b"<html><body>" + _HIDDEN + own + b"</body></html>"
+    url = HOST + "/organizations/9"
+
+    page = parse_page(body, url, observed_at=SEEN)
+
+    assert page.organization is None  # the data in the comment is not read
+    _same(body, url)
+
+
 _AWKWARD = st.sampled_from(
     [
         b"<",
