@@ -551,12 +551,18 @@ def loads(text: str | bytes) -> Any:
     """``json.loads``, with msgspec's faster decoder doing the work it can.
 
     The standard library decides wherever msgspec refuses (``NaN``, a lone
-    surrogate, a number out of range), so the result is always ``json.loads``'s.
+    surrogate, a number out of range), so the result is always ``json.loads``'s
+    of the text. Bytes are that text in UTF-8: ``json.loads`` would also take
+    them with a byte order mark, or in UTF-16, which a cut script's text must not
+    be read as when the tree's text would not.
     """
     try:
         return _FAST.decode(text)
     except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: a surrogate
-        return json.loads(text)
+        pass
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogatepass")
+    return json.loads(text)
 
 
 class _Resolver:

@@ -143,6 +143,34 @@ def test_no_script_of_the_page_passes_for_a_placeholder(own: bytes) -> None:
     _same(body, url)
 
 
+_BOM_FLIGHT = (
+    '<script>self.__next_f.push(\ufeff[1,"0:{\\"planFromOrgQuery\\":{},'
+    '\\"org\\":{\\"id\\":\\"9\\"}}\\n"])</script>'
+)
+_BOM_APOLLO = (
+    '<script>self.__next_f.push([1,"0:{\\"planActions\\":[]}\\n"])</script>'
+    '<script>(window[Symbol.for("ApolloSSRDataTransport")] ??= [])'
+    '.push(\ufeff{"rehydrate":{},"results":[{"primaryLanguage":"fi"}]})</script>'
+)
+
+
+@pytest.mark.parametrize(
+    ("script", "path"),
+    [
+        pytest.param(_BOM_FLIGHT, "/organizations/9", id="flight"),
+        pytest.param(_BOM_APOLLO, "/actions", id="apollo"),
+    ],
+)
+@pytest.mark.parametrize("as_text", [False, True], ids=["bytes", "text"])
+def test_a_byte_order_mark_inside_a_script_reads_as_in_the_tree(
+    script: str, path: str, as_text: bool
+) -> None:
+    # json.loads takes bytes that start with a byte order mark, not such text.
+    body = f"<html><body>{script}</body></html>"
+
+    _same(body if as_text else body.encode(), HOST + path)
+
+
 _AWKWARD = st.sampled_from(
     [
         b"<",
