@@ -413,6 +413,8 @@ def _value_at(
     except msgspec.DecodeError as error:
         found = _TRAILING.search(str(error))
         end = int(found.group(1)) - 1 if found else -1
+    except RecursionError:
+        return None  # nested too deeply for any decoder here
     decoders = [typed, _FAST] if typed is not None else [_FAST]
     for decoder in decoders if end > 0 else []:
         try:
@@ -422,7 +424,7 @@ def _value_at(
     text = bytes(view).decode("utf-8", "surrogatepass").lstrip(" \t\r\n")
     try:
         return _DECODER.raw_decode(text)[0]
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -554,15 +556,22 @@ def loads(text: str | bytes) -> Any:
     surrogate, a number out of range), so the result is always ``json.loads``'s
     of the text. Bytes are that text in UTF-8: ``json.loads`` would also take
     them with a byte order mark, or in UTF-16, which a cut script's text must not
-    be read as when the tree's text would not.
+    be read as when the tree's text would not. Nesting deeper than the
+    interpreter's recursion limit is a ``ValueError`` like any text that is not
+    JSON (both decoders recurse; a page can nest a row 100,000 deep).
     """
     try:
         return _FAST.decode(text)
     except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: a surrogate
         pass
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogatepass")
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 class _Resolver:
