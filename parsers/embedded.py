@@ -574,11 +574,17 @@ def loads(text: str | bytes) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
+# Rows refer to rows a few deep (4 on the fixture pages); resolving a page's chain
+# of thousands would recurse past the interpreter's limit.
+_MAX_CHAIN = 64
+
+
 class _Resolver:
     """Resolves ``$`` strings against the rows, in place, once, safe against cycles.
 
     Each row is resolved at most once; containers are rewritten in place (the rows
-    belong to this page's ``EmbeddedData``), so a second lookup costs nothing.
+    belong to this page's ``EmbeddedData``), so a second lookup costs nothing. A
+    reference that closes a cycle, or reaches past ``_MAX_CHAIN`` rows, is None.
     """
 
     def __init__(self, rows: dict[str, Any], linked: set[str]) -> None:
@@ -591,6 +597,8 @@ class _Resolver:
         if key in self.done:
             return self.done[key]
         if key in self.active or key not in self.rows:
+            return None
+        if len(self.active) == _MAX_CHAIN:  # the rows being resolved, nested
             return None
         self.active.add(key)
         value = self.rows[key]

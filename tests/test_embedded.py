@@ -65,6 +65,23 @@ def test_cycles_do_not_hang() -> None:
     assert found["key"] == 1
 
 
+def _chain(length: int, link: str) -> str:
+    """Rows 0, 1, ... each referring to the next, ending in the text "end"."""
+    rows = "".join(f"{i:x}:{link % (i + 1)}\n" for i in range(length))
+    return f'a0000:{{"key":"$0"}}\n{rows}{length:x}:"end"\n'
+
+
+@pytest.mark.parametrize("link", ['"$%x"', '["$%x"]', '{"to":"$%x"}'])
+def test_a_chain_of_references_ends_where_no_real_page_goes(link: str) -> None:
+    # 3,000 rows deep: resolving it recursed past the interpreter's limit, a
+    # RecursionError out of parse_page. A real page's rows refer 4 deep.
+    deep = embedded.extract(_page(_chain(3000, link)))
+    real = embedded.extract(_page(_chain(10, link)))
+
+    assert "key" in next(deep.find_props("key"))
+    assert json.dumps(next(real.find_props("key"))).count("end") == 1
+
+
 def test_lookups_are_shallow_first_and_cached() -> None:
     flight = '1:{"plan":{"inner":{"plan":{"deep":true}}},"x":1}\n'
     data = embedded.extract(_page(flight))
