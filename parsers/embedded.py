@@ -464,6 +464,12 @@ def parse_rows(text: str) -> dict[str, Any]:
     return {key: resolver.resolve_row(key) for key in rows}
 
 
+# A text row's header, "T<hexLen>,", is looked for within this many bytes: no real
+# length is longer, and a search to the end made a payload of rows "0:T" with no
+# comma cost the square of its size (400 kB: a second).
+_TEXT_HEADER = 18
+
+
 def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
     """Rows, their payload texts, and the rows that refer to other rows.
 
@@ -483,9 +489,9 @@ def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
         row_id = raw[pos:colon].decode("ascii", "replace").strip()
         pos = colon + 1
         if raw[pos : pos + 1] == b"T":
-            comma = raw.find(b",", pos)
+            comma = raw.find(b",", pos, pos + _TEXT_HEADER)
             try:
-                length = int(raw[pos + 1 : comma], 16)
+                length = int(raw[pos + 1 : comma], 16) if comma > 0 else -1
             except ValueError:
                 length = -1
             if comma > 0 and length >= 0:

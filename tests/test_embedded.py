@@ -94,6 +94,15 @@ def test_lookups_are_shallow_first_and_cached() -> None:
     assert again[1] == {"plan": {"deep": True}}
 
 
+def test_a_text_rows_header_is_read_within_its_first_bytes() -> None:
+    # Sixteen hex digits at most: "T" and a comma further on is no text row.
+    rows = embedded.parse_rows(
+        "1:T0000000000000003,abc\n2:T00000000000000003,abc\n3:T\n4:[1]\n"
+    )
+
+    assert rows == {"1": "abc", "4": [1]}
+
+
 def test_apollo_literal_with_undefined_and_partial_decoding() -> None:
     literal = (
         '{"rehydrate":{"r1":{"data":{"planActions":[{"id":"1","note":"undefined"}],'
