@@ -210,16 +210,16 @@ class EmbeddedData:
 
     def _search(self, key: str, apollo: bool) -> Iterator[dict[str, Any]]:
         needle = f'"{key}":'
-        seen: set[int] = set()
+        walked: set[int] = set()  # shared: rows refer to the same rows
         for row_id, text in self.raw_rows.items():
             if needle in text and row_id in self.rows:
                 root = self.resolver.resolve_row(row_id)
-                yield from _dicts_with(root, key, seen)
+                yield from _dicts_with(root, key, walked)
         if not apollo:
             return
         for script in self.apollo_scripts:
             if script.holds(needle):
-                yield from _dicts_with(script.get(), key, seen)
+                yield from _dicts_with(script.get(), key, walked)
 
 
 def extract(
@@ -664,24 +664,28 @@ class _Resolver:
         return target
 
 
-def _dicts_with(root: Any, key: str, seen: set[int]) -> Iterator[dict[str, Any]]:
-    """Dicts under ``root`` holding ``key``, breadth first, each at most once."""
+def _dicts_with(root: Any, key: str, walked: set[int]) -> Iterator[dict[str, Any]]:
+    """Dicts under ``root`` holding ``key``, breadth first, each at most once.
+
+    A container in ``walked`` was walked before, by this call or by an earlier one
+    for another root of the same search, which went on to everything under it: it
+    is skipped. (Walking each root alone, 300 rows referring to one list of a
+    thousand lists walked it 300 times.)
+    """
     queue: deque[Any] = deque([root])
-    visited: set[int] = set()
     while queue:
         node = queue.popleft()
         if isinstance(node, dict):
-            if id(node) in visited:
+            if id(node) in walked:
                 continue
-            visited.add(id(node))
-            if key in node and id(node) not in seen:
-                seen.add(id(node))
+            walked.add(id(node))
+            if key in node:
                 yield node
             queue.extend(v for v in node.values() if isinstance(v, dict | list))
         elif isinstance(node, list):
-            if id(node) in visited:
+            if id(node) in walked:
                 continue
-            visited.add(id(node))
+            walked.add(id(node))
             queue.extend(v for v in node if isinstance(v, dict | list))
 
 
