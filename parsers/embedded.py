@@ -48,7 +48,10 @@ NOT_FOUND_MARKERS = ("NEXT_NOT_FOUND", "NEXT_HTTP_ERROR_FALLBACK;404")
 
 _JSON_START = frozenset('[{"-0123456789tfn')
 _TAG = re.compile(r"[A-Z]{1,2}")
-_JS_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\bundefined\b')
+# A string, or a bare `undefined`. A string the text never closes is one token to
+# the end: matching it again from each quote inside (`"\\"\\"\\"...`) cost the
+# square of its length (80 kB: 39 s).
+_JS_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+"?|\bundefined\b', re.DOTALL)
 # `undefined` where JSON allows a value; inside a string it would need a quote
 # before it, which this does not match.
 _JS_UNDEFINED = re.compile(r"(?<=[:,\[])undefined(?=[,}\]])")

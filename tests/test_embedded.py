@@ -143,6 +143,15 @@ def test_apollo_literal_with_undefined_and_partial_decoding() -> None:
     assert whole["rehydrate"]["r1"]["data"]["other"] is None
 
 
+def test_a_string_the_literal_never_closes_is_scanned_once() -> None:
+    # Every escaped quote of an unclosed string started a new scan to the end.
+    literal = '{"planActions":"x","s":"' + '\\"' * 20 + "undefined"
+    tokens = embedded._JS_TOKEN.findall(literal)
+
+    assert tokens[-1] == '"' + '\\"' * 20 + "undefined"
+    assert embedded._js_literal(embedded._Apollo(literal)) is None
+
+
 def test_apollo_2024_superjson_wrapper() -> None:
     literal = '{"json":{"rehydrate":{"x":{"data":{"planActions":[]}}}},"meta":{}}'
     data = embedded.extract(_page(apollo=literal))
