@@ -52,9 +52,6 @@ _TAG = re.compile(r"[A-Z]{1,2}")
 # the end: matching it again from each quote inside (`"\\"\\"\\"...`) cost the
 # square of its length (80 kB: 39 s).
 _JS_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+"?|\bundefined\b', re.DOTALL)
-# `undefined` where JSON allows a value; inside a string it would need a quote
-# before it, which this does not match.
-_JS_UNDEFINED = re.compile(r"(?<=[:,\[])undefined(?=[,}\]])")
 _REF = re.compile(r"\$([0-9a-f]+)((?::[^:]+)*)$")
 # Escapes that need no other row, undone in the text before decoding:
 # "$undefined" is undefined, "$D<iso>" a date, "$$..." a string starting with "$".
@@ -440,19 +437,18 @@ def _decode_apollo(apollo: _Apollo) -> Any:
 
 
 def _js_literal(apollo: _Apollo) -> Any:
-    """A JS object literal as JSON: strict JSON first, then with ``undefined``."""
+    """A JS object literal as JSON: strict JSON first, then with ``undefined``.
+
+    Strings are skipped and every bare `undefined` becomes null. (Replacing it
+    wherever a value could start, six times faster, also rewrote a name such as
+    "Plan:undefined,x".)
+    """
     try:
         return loads(apollo.source)
     except ValueError:
         pass
-    literal = apollo.text
-    try:
-        return loads(_JS_UNDEFINED.sub("null", literal))
-    except ValueError:
-        pass
-    # The slow, exact way: skip strings, turn every bare `undefined` into null.
     as_json = _JS_TOKEN.sub(
-        lambda m: m.group(0) if m.group(0).startswith('"') else "null", literal
+        lambda m: m.group(0) if m.group(0).startswith('"') else "null", apollo.text
     )
     try:
         return loads(as_json)

@@ -143,6 +143,14 @@ def test_apollo_literal_with_undefined_and_partial_decoding() -> None:
     assert whole["rehydrate"]["r1"]["data"]["other"] is None
 
 
+def test_undefined_inside_a_string_of_an_apollo_literal_is_text() -> None:
+    literal = '{"x":undefined,"name":"Plan:undefined,x","list":[undefined]}'
+
+    value = embedded._js_literal(embedded._Apollo(literal))
+
+    assert value == {"x": None, "name": "Plan:undefined,x", "list": [None]}
+
+
 def test_a_string_the_literal_never_closes_is_scanned_once() -> None:
     # Every escaped quote of an unclosed string started a new scan to the end.
     literal = '{"planActions":"x","s":"' + '\\"' * 20 + "undefined"
