@@ -112,6 +112,10 @@ async def _post(
                 raise FetchError(
                     f"{endpoint}: the answer is not JSON", url=endpoint
                 ) from None
+            except RecursionError:
+                raise FetchError(
+                    f"{endpoint}: the answer nests too deeply to read", url=endpoint
+                ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 

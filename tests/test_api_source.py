@@ -10,6 +10,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from monitor.api_source import ApiTarget, cross_check, observe_api
@@ -163,6 +164,21 @@ def test_failures_are_failed_observations(
     assert failed.failed
     assert failed.error is not None
     assert message in failed.error
+
+
+def test_an_answer_nested_past_the_recursion_limit_is_a_failed_observation() -> None:
+    # json.loads raised RecursionError out of the check.
+    deep = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=deep))
+    target = ApiTarget.of("https://x.example")
+
+    (failed,) = asyncio.run(
+        observe_api(target, user_agent=AGENT, now=NOW, transport=transport)
+    )
+
+    assert failed.failed
+    assert failed.error is not None
+    assert "nests too deeply" in failed.error
 
 
 def test_answer_errors_name_what_went_wrong() -> None:
