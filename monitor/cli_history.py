@@ -559,7 +559,8 @@ def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
     """Manifest rows with the same observed_at are one check."""
     checks: dict[datetime, list[ArchivedPage]] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # A spreadsheet's "CSV UTF-8" starts with a byte order mark.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None or not {"url", "observed_at", "path"} <= set(
                 reader.fieldnames

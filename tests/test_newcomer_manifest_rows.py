@@ -109,3 +109,20 @@ def test_paths_inside_the_folder_still_import(
 
     assert code == 0, text
     assert "2 pages" in text
+
+
+def test_a_manifest_saved_by_a_spreadsheet_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "CSV UTF-8" from a spreadsheet: a byte order mark and CRLF. The header was
+    # refused: "the header must be url,observed_at,path".
+    manifest = _manifest(tmp_path, GOOD_ROW)
+    manifest.write_bytes(
+        b"\xef\xbb\xbf" + manifest.read_bytes().replace(b"\n", b"\r\n")
+    )
+    db = tmp_path / "history.sqlite"
+
+    code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
+
+    assert code == 0, text
+    assert "2026-12-01T10:00:00+00:00: anomaly, 1 pages" in text
