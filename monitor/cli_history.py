@@ -579,7 +579,7 @@ def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
                         f"{where}: cannot read {page}: {exc.strerror}"
                     ) from None
                 checks.setdefault(moment, []).append(
-                    ArchivedPage(row["url"], moment, 200, {}, body)
+                    ArchivedPage(row["url"].strip(), moment, 200, {}, body)
                 )
     except OSError as exc:
         raise PlanwatchError(f"cannot read manifest {path}: {exc.strerror}") from None
@@ -601,8 +601,9 @@ def _check_manifest_row(where: str, row: dict[str, str | None]) -> None:
             )
         if "\x00" in value:
             raise PlanwatchError(f"{where}: {column} holds a NUL byte")
-    url = row["url"] or ""
-    if not is_http_url(url.strip()):
+    url = (row["url"] or "").strip()
+    # urlsplit drops tabs and newlines anywhere; a URL holds no blank or control.
+    if not is_http_url(url) or not all(c.isprintable() and c != " " for c in url):
         raise PlanwatchError(
             f"{where}: url {url!r} is not an absolute http(s) URL; give the "
             "address the page was fetched from, e.g. https://example.org/actions/1"
