@@ -152,9 +152,15 @@ def _warc_date(where: str, value: str | None) -> datetime:
         raise PlanwatchError(f"{where}: response without WARC-Date")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # what the history is kept in
     except ValueError:
         raise PlanwatchError(f"{where}: WARC-Date is not ISO-8601: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise PlanwatchError(
+            f"{where}: WARC-Date {value!r} is outside the years 1 to 9999 in UTC"
+        ) from None
+    return moment
 
 
 def group_crawls(

@@ -207,3 +207,16 @@ def test_a_response_the_file_ends_inside_of_is_skipped_and_counted(
 
     assert [p.url for p in pages] == ["https://example.org/a"]
     assert report.skipped == {"responses the file ends inside of": 1}
+
+
+def test_a_warc_date_past_the_calendar_in_utc_is_refused_by_record(
+    tmp_path: Path,
+) -> None:
+    # An OverflowError with a traceback, from the import, before.
+    archive = tmp_path / "odd.warc"
+    archive.write_bytes(
+        _raw_response("https://example.org/a", b"<p>", "9999-12-31T23:59:59-23:59")
+    )
+
+    with pytest.raises(PlanwatchError, match=r"record 1: WARC-Date .* outside the"):
+        read_warc(archive)
