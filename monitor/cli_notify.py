@@ -380,7 +380,10 @@ def _preview_subscriptions(
     if routing is None:
         everything = Subscription(name="everything", targets=())
         if name not in (None, "everything"):
-            raise PlanwatchError("without a config (-c) only the default subscription")
+            raise PlanwatchError(
+                f"no subscription named {name!r}; known: everything (the only one "
+                "without a config; give -c CONFIG for its subscriptions)"
+            )
         return [everything]
     if name is None:
         return routing.subscriptions
