@@ -280,13 +280,18 @@ class Cut:
 
     def data(self, scripts: Iterable[LexborNode]) -> EmbeddedData | None:
         """The embedded data, or None unless the parser found every placeholder as
-        the whole text of a script element, in order (then the page must be parsed
-        whole)."""
+        the whole text of a script element, in order, and in no other script's
+        text (then the page must be parsed whole).
+
+        In SVG or MathML a script element holds elements, scripts among them, and
+        its text is theirs too: a script around a cut one would read otherwise
+        whole.
+        """
         texts: list[str | bytes] = []
         taken = 0
         for node in scripts:
             text = _script_text(node)
-            if not text.startswith(self.mark):
+            if self.mark not in text:
                 texts.append(text)
                 continue
             if taken == len(self.texts) or text != f"{self.mark}{taken}":

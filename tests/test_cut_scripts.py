@@ -143,6 +143,23 @@ def test_no_script_of_the_page_passes_for_a_placeholder(own: bytes) -> None:
     _same(body, url)
 
 
+def test_a_script_around_a_cut_one_is_read_whole() -> None:
+    # In MathML the outer script holds the inner one: its text held the
+    # placeholder, so its "planActions":[] was missing cut, and the second
+    # script's unreadable action read instead.
+    apollo = '(window[Symbol.for("ApolloSSRDataTransport")] ??= []).push('
+    body = (
+        f"<math><script>{apollo}"
+        '<script>self.__next_f.push("planActions":[])</script></math>'
+        f'<script>{apollo}{{"planActions":[{{}}]}})</script>'
+    )
+
+    page = parse_page(body, HOST + "/actions", observed_at=SEEN)
+
+    assert page.anomalies == ()
+    _same(body, HOST + "/actions")
+
+
 _BOM_FLIGHT = (
     '<script>self.__next_f.push(\ufeff[1,"0:{\\"planFromOrgQuery\\":{},'
     '\\"org\\":{\\"id\\":\\"9\\"}}\\n"])</script>'
