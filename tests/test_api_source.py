@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from monitor.api_source import ApiTarget, cross_check, observe_api
+from monitor.fetch import FetchPolicy
 from monitor.localserve import read_fixture
 from monitor.pipeline import PageObservation, observe_saved
 from parsers import api
@@ -179,6 +180,28 @@ def test_an_answer_nested_past_the_recursion_limit_is_a_failed_observation() -> 
     assert failed.failed
     assert failed.error is not None
     assert "nests too deeply" in failed.error
+
+
+def test_an_answer_past_the_page_limit_is_a_failed_observation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The whole answer was read into memory, however large.
+    monkeypatch.setattr(FetchPolicy, "max_body_bytes", 1000)
+    big = json.dumps({"data": {"plansForHostname": [], "pad": "x" * 2000}}).encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=big))
+
+    (failed,) = asyncio.run(
+        observe_api(
+            ApiTarget.of("https://x.example"),
+            user_agent=AGENT,
+            now=NOW,
+            transport=transport,
+        )
+    )
+
+    assert failed.failed
+    assert failed.error is not None
+    assert "the answer is larger than 1000 bytes" in failed.error
 
 
 def test_answer_errors_name_what_went_wrong() -> None:
