@@ -160,3 +160,27 @@ def test_embedded_data_nested_past_the_recursion_limit_is_unreadable(
 
     _check(page)
     assert page.outcome is Outcome.LAYOUT_UNRECOGNISED
+
+
+@pytest.mark.parametrize("value", ["5", "true", "1.5"])
+def test_a_plan_context_of_numbers_where_lists_belong_is_read_without_them(
+    value: str,
+) -> None:
+    # actionStatuses: 5 (or the phases, the timeliness classes, the languages)
+    # was a TypeError out of the parse.
+    keys = ("actionStatuses", "actionImplementationPhases", "actionTimelinessClasses")
+    context = ",".join(f'"{key}":{value}' for key in (*keys, "otherLanguages"))
+    body = _flight(
+        '0:{"planFromOrgQuery":{"actions":[]},"org":{"id":"9"}}\n'
+        f'1:{{"primaryLanguage":"fi",{context}}}\n'
+    )
+
+    page = parse_page(body, HOST + "/organizations/9", observed_at=SEEN)
+
+    _check(page)
+    assert page.plan is not None
+    assert (page.plan.languages, page.plan.statuses, page.plan.phases) == (
+        ("fi",),
+        (),
+        (),
+    )
