@@ -204,6 +204,35 @@ def test_an_answer_past_the_page_limit_is_a_failed_observation(
     assert "the answer is larger than 1000 bytes" in failed.error
 
 
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"errors": 5}, "the API answered with errors: 5"),
+        ({"errors": {"message": "boom"}}, "the API answered with errors: boom"),
+        ({"data": {"plansForHostname": [{"id": "1", "domain": "x"}]}}, "no language"),
+        (
+            {"data": {"plansForHostname": [{"id": "1", "domain": {"basePath": 5}}]}},
+            "no plan is published",
+        ),
+        (
+            {"data": {"plansForHostname": [{"id": "1", "otherLanguages": 5}]}},
+            "no language",
+        ),
+        (
+            {"data": {"plansForHostname": [{"id": "1", "primaryLanguage": {}}]}},
+            "no language",
+        ),
+    ],
+)
+def test_an_odd_plans_answer_is_a_parse_error(
+    answer: dict[str, object], message: str
+) -> None:
+    # Each raised TypeError or AttributeError out of the check (the last one
+    # gave a check of no pages at all).
+    with pytest.raises(ParseError, match=message):
+        api.plan_for_site(answer, "https://x.example")
+
+
 def test_answer_errors_name_what_went_wrong() -> None:
     with pytest.raises(ParseError, match="not a GraphQL answer"):
         api.answer_data([], "planActions (fi)")
