@@ -246,9 +246,10 @@ def _organizations(
         for party in action.responsible_parties or ():
             held.setdefault(party.organization_id, []).append(action)
             names.setdefault(party.organization_id, party.organization_name)
+    organizations = data.get("planOrganizations")
     listed = {
         str(o["id"]): o
-        for o in data.get("planOrganizations") or []
+        for o in (organizations if isinstance(organizations, list) else [])
         if isinstance(o, dict) and o.get("id") is not None
     }
     for org_id in sorted(set(listed) | set(held), key=_natural):

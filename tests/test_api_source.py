@@ -233,6 +233,21 @@ def test_an_odd_plans_answer_is_a_parse_error(
         api.plan_for_site(answer, "https://x.example")
 
 
+def test_organizations_that_are_no_list_are_none() -> None:
+    # "planOrganizations": 5 was a TypeError out of the check.
+    data = {"plan": {"id": "1"}, "planActions": [], "planOrganizations": 5}
+
+    pages = api.pages_from_answer(
+        {"data": data},
+        url="https://x.example/api",
+        lang="fi",
+        prefix="",
+        observed_at=NOW,
+    )
+
+    assert [p.kind for p in pages] == [PageKind.ACTION_LIST]
+
+
 def test_answer_errors_name_what_went_wrong() -> None:
     with pytest.raises(ParseError, match="not a GraphQL answer"):
         api.answer_data([], "planActions (fi)")
