@@ -94,25 +94,55 @@ async def _post(
     payload = {"query": query, "variables": variables}
     async for attempt in stamina.retry_context(on=_Transient, attempts=ATTEMPTS):
         with attempt:
-            try:
-                response = await client.post(endpoint, json=payload)
-            except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-                raise _retrying(endpoint, reason, attempt.num) from exc
-            if response.status_code in _TRANSIENT_STATUSES:
-                raise _retrying(endpoint, f"HTTP {response.status_code}", attempt.num)
-            if response.status_code != 200:
-                raise FetchError(
-                    f"{endpoint}: HTTP {response.status_code}", url=endpoint
-                )
-            body = response.content
+            body = await _answer(client, endpoint, payload, attempt.num)
             try:
                 return body, json.loads(body)
             except ValueError:
                 raise FetchError(
                     f"{endpoint}: the answer is not JSON", url=endpoint
                 ) from None
+            except RecursionError:
+                raise FetchError(
+                    f"{endpoint}: the answer nests too deeply to read", url=endpoint
+                ) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _answer(
+    client: httpx.AsyncClient, endpoint: str, payload: dict[str, Any], attempt: int
+) -> bytes:
+    """The answer's body, read up to the limit a fetched page has; a failure worth
+    another attempt is ``_Transient``."""
+    try:
+        async with client.stream("POST", endpoint, json=payload) as response:
+            if response.status_code in _TRANSIENT_STATUSES:
+                raise _retrying(endpoint, f"HTTP {response.status_code}", attempt)
+            if response.status_code != 200:
+                raise FetchError(
+                    f"{endpoint}: HTTP {response.status_code}", url=endpoint
+                )
+            return await _limited(response, endpoint)
+    except httpx.TransportError as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise _retrying(endpoint, reason, attempt) from exc
+
+
+async def _limited(response: httpx.Response, endpoint: str) -> bytes:
+    # A plan's 600 actions in one language are a megabyte; an endpoint that sends
+    # without end must not fill the memory (the whole answer was read, unbounded).
+    limit = FetchPolicy.max_body_bytes
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise FetchError(
+                f"{endpoint}: the answer is larger than {limit} bytes, the limit a "
+                "fetched page has",
+                url=endpoint,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def observe_api(

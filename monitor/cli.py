@@ -306,7 +306,14 @@ def parse_moment(
             f"{name}: not an ISO-8601 date or time: {value!r} "
             "(e.g. 2026-06-01 or 2026-06-01T09:30:00+03:00)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        moment.astimezone(UTC)  # what the database and the parser compare in
+    except OverflowError:
+        raise PlanwatchError(
+            f"{name}: {value!r} is outside the years 1 to 9999 in UTC"
+        ) from None
+    return moment
 
 
 def as_of_moment(value: str | None) -> datetime:

@@ -559,7 +559,8 @@ def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
     """Manifest rows with the same observed_at are one check."""
     checks: dict[datetime, list[ArchivedPage]] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # A spreadsheet's "CSV UTF-8" starts with a byte order mark.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None or not {"url", "observed_at", "path"} <= set(
                 reader.fieldnames
@@ -578,7 +579,7 @@ def _manifest_crawls(path: Path) -> list[list[ArchivedPage]]:
                         f"{where}: cannot read {page}: {exc.strerror}"
                     ) from None
                 checks.setdefault(moment, []).append(
-                    ArchivedPage(row["url"], moment, 200, {}, body)
+                    ArchivedPage(row["url"].strip(), moment, 200, {}, body)
                 )
     except OSError as exc:
         raise PlanwatchError(f"cannot read manifest {path}: {exc.strerror}") from None
@@ -600,8 +601,9 @@ def _check_manifest_row(where: str, row: dict[str, str | None]) -> None:
             )
         if "\x00" in value:
             raise PlanwatchError(f"{where}: {column} holds a NUL byte")
-    url = row["url"] or ""
-    if not is_http_url(url.strip()):
+    url = (row["url"] or "").strip()
+    # urlsplit drops tabs and newlines anywhere; a URL holds no blank or control.
+    if not is_http_url(url) or not all(c.isprintable() and c != " " for c in url):
         raise PlanwatchError(
             f"{where}: url {url!r} is not an absolute http(s) URL; give the "
             "address the page was fetched from, e.g. https://example.org/actions/1"

@@ -35,6 +35,7 @@ from monitor.cli import (
     parse_moment,
 )
 from monitor.config import Config, load_config
+from monitor.progress import quiet_retries
 from monitor.tables import folding_table
 from notifiers import outbox, secrets
 from notifiers.context import Item
@@ -101,7 +102,8 @@ def send(
         if dry_run:
             _print_due(database.sessions, routing)
             return
-        deliveries = deliver_pending(database.sessions, routing)
+        with quiet_retries():  # each delivery's line below says what failed
+            deliveries = deliver_pending(database.sessions, routing)
     finally:
         database.close()
     if not deliveries:
@@ -135,9 +137,10 @@ def send_test(
         return
     key = f"test|{target}|{datetime.now(UTC).isoformat()}"
     try:
-        apprise_send(
-            chosen, Outgoing(key, message.title, message.body, message.body_format)
-        )
+        with quiet_retries():  # the error below quotes Apprise's reason
+            apprise_send(
+                chosen, Outgoing(key, message.title, message.body, message.body_format)
+            )
     except Exception as exc:
         raise PlanwatchError(
             secrets.redact(f"test message to {chosen} failed: {exc}")
@@ -377,7 +380,10 @@ def _preview_subscriptions(
     if routing is None:
         everything = Subscription(name="everything", targets=())
         if name not in (None, "everything"):
-            raise PlanwatchError("without a config (-c) only the default subscription")
+            raise PlanwatchError(
+                f"no subscription named {name!r}; known: everything (the only one "
+                "without a config; give -c CONFIG for its subscriptions)"
+            )
         return [everything]
     if name is None:
         return routing.subscriptions

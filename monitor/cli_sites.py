@@ -9,7 +9,7 @@ import typer
 
 from monitor.cli import ConfigOption, JsonOption, app, out
 from monitor.config import Settings, is_http_url, load_config
-from monitor.discover import discover_site
+from monitor.discover import Discovery, discover_site
 from monitor.fetch import FetchPolicy
 from monitor.workers import FetchLoop
 from parsers.errors import ConfigError
@@ -35,6 +35,13 @@ def discover(
     )
     with FetchLoop(policy) as loop:
         found = loop.run(discover_site(loop.fetcher, site))
+    _print_discovery(found, as_json)
+    # What a check would make of it too (monitor.discover.SiteCache): only the seed.
+    if len(found.pages) <= 1:
+        raise typer.Exit(1)
+
+
+def _print_discovery(found: Discovery, as_json: bool) -> None:
     if as_json:
         out.print_json(
             json.dumps(
@@ -50,10 +57,13 @@ def discover(
         return
     for page in found.pages:
         out.print(page, highlight=False, soft_wrap=True)
-    out.print(
-        f"{len(found.pages)} pages: the action list, {found.actions} actions, "
-        f"{found.organizations} organizations",
-        highlight=False,
-    )
+    if len(found.pages) <= 1:
+        out.print("found nothing but the action list's address", highlight=False)
+    else:
+        out.print(
+            f"{len(found.pages)} pages: the action list, {found.actions} actions, "
+            f"{found.organizations} organizations",
+            highlight=False,
+        )
     for problem in found.problems:
         out.print(f"could not read: {problem}", highlight=False, soft_wrap=True)

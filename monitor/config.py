@@ -68,6 +68,12 @@ from parsers.errors import ConfigError
 from storage.events import EventKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")]
+# Upper bounds of the durations a config gives: beyond them no setting makes sense,
+# and infinity or 1e308 ended in an OverflowError at the first check, or a fetch
+# loop that waited for ever.
+_YEAR_MINUTES = 366 * 24 * 60
+_WEEK_SECONDS = 7 * 24 * 3600
+_CENTURY_DAYS = 36_600
 Language = Literal["en", "fi", "sv", "de"]
 Weekday = Literal[
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
@@ -111,14 +117,14 @@ class SourceConfig(_Strict):
     # pages and organization pages, found at check time (monitor/discover.py) and
     # reused for discover_hours; the config seeds ``pages`` with its action list.
     site: str | None = None
-    discover_hours: float = Field(default=24.0, gt=0)
+    discover_hours: float = Field(default=24.0, gt=0, le=_YEAR_MINUTES / 60)
     # Where the data comes from: the pages, the public GraphQL API, or both (the
     # API then cross-checks the pages); see monitor/api_source.py.
     kind: Literal["pages", "api", "both"] = "pages"
     api_url: str | None = None  # default: the site's own proxy, <origin>/api/graphql
     languages: list[str] = Field(default_factory=list)  # API: default all the plan's
-    interval_minutes: float = Field(default=60.0, gt=0)
-    jitter_seconds: float = Field(default=60.0, ge=0)
+    interval_minutes: float = Field(default=60.0, gt=0, le=_YEAR_MINUTES)
+    jitter_seconds: float = Field(default=60.0, ge=0, le=24 * 3600)
     failures_before_alert: int = Field(default=1, ge=1)
     # Change detection (see README, "Changes and what never fires"):
     # the staleness lines [target, acceptable, stale] in days, overriding the plan's;
@@ -185,18 +191,20 @@ class SourceConfig(_Strict):
     def _lines(cls, days: list[int] | None) -> list[int] | None:
         if days is None:
             return None
-        if len(days) != 3 or not 0 < days[0] <= days[1] <= days[2]:
+        if len(days) != 3 or not 0 < days[0] <= days[1] <= days[2] <= _CENTURY_DAYS:
             raise ValueError(
                 "give three day counts [target, acceptable, stale], each > 0 and "
-                f"in increasing order (got {days})"
+                f"in increasing order, up to {_CENTURY_DAYS} (got {days})"
             )
         return days
 
     @field_validator("reminder_days")
     @classmethod
     def _gaps(cls, days: list[int]) -> list[int]:
-        if any(day < 1 for day in days):
-            raise ValueError(f"reminder gaps must be at least 1 day (got {days})")
+        if any(not 1 <= day <= _CENTURY_DAYS for day in days):
+            raise ValueError(
+                f"reminder gaps must be from 1 to {_CENTURY_DAYS} days (got {days})"
+            )
         return days
 
 
@@ -386,9 +394,9 @@ class NotificationSettings(_Strict):
     """Delivery: how often to try, how long to wait, when a claim is stale."""
 
     max_attempts: int = Field(default=5, ge=1, le=100)
-    first_retry_seconds: float = Field(default=30.0, gt=0)
-    max_retry_seconds: float = Field(default=6 * 3600.0, gt=0)
-    claim_timeout_seconds: float = Field(default=600.0, gt=0)
+    first_retry_seconds: float = Field(default=30.0, gt=0, le=_WEEK_SECONDS)
+    max_retry_seconds: float = Field(default=6 * 3600.0, gt=0, le=_WEEK_SECONDS)
+    claim_timeout_seconds: float = Field(default=600.0, gt=0, le=_WEEK_SECONDS)
 
     def policy(self) -> DeliveryPolicy:
         return DeliveryPolicy(
@@ -415,7 +423,7 @@ class Settings(_Strict):
     contact: str | None = None
     db: str | None = None
     user_agent: str = "planwatch/0.1"
-    min_delay_seconds: float = Field(default=1.0, ge=0)
+    min_delay_seconds: float = Field(default=1.0, ge=0, le=3600)
     # Daily jobs (monitor.scheduling.register_daily) run at this local time of day
     # in this time zone, once per local day whatever daylight saving time does.
     timezone: ZoneName = "UTC"

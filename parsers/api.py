@@ -118,6 +118,7 @@ def answer_data(answer: Any, what: str) -> dict[str, Any]:
     if not isinstance(answer, dict):
         raise ParseError(f"{what}: not a GraphQL answer (a JSON object)")
     errors = answer.get("errors") or []
+    errors = errors if isinstance(errors, list) else [errors]
     data = answer.get("data")
     if errors or not isinstance(data, dict):
         shown = "; ".join(
@@ -139,9 +140,9 @@ def plan_for_site(answer: Any, site_url: str) -> ApiPlan:
     path = urlsplit(site_url).path.rstrip("/") + "/"
     best: tuple[int, dict[str, Any]] | None = None
     for plan in plans:
-        if not plan.get("identifier") and not plan.get("id"):
+        if not text(plan.get("identifier")) and not text(plan.get("id")):
             continue
-        base = ((plan.get("domain") or {}).get("basePath") or "").strip("/")
+        base = _base_path(plan)
         prefix = f"/{base}/" if base else "/"
         # The site URL may carry a language prefix before the base path.
         if base and f"/{base}/" not in path:
@@ -152,15 +153,27 @@ def plan_for_site(answer: Any, site_url: str) -> ApiPlan:
         raise ParseError(f"plansForHostname: no plan is published at {site_url}")
     plan = best[1]
     primary = text(plan.get("primaryLanguage"))
-    others = [str(lang) for lang in plan.get("otherLanguages") or []]
-    base = ((plan.get("domain") or {}).get("basePath") or "").strip("/")
+    others = plan.get("otherLanguages")
+    others = others if isinstance(others, list) else []
+    others = [lang for lang in others if type(lang) is str]
+    languages = tuple([primary, *others] if primary else others)
+    if not languages:
+        raise ParseError(f"plansForHostname: the plan at {site_url} names no language")
+    base = _base_path(plan)
     return ApiPlan(
-        identifier=str(plan.get("identifier") or plan["id"]),
+        identifier=text(plan.get("identifier")) or str(text(plan.get("id"))),
         name=text(plan.get("name")),
         primary_language=primary,
-        languages=tuple([primary, *others] if primary else others),
+        languages=languages,
         base_path=f"/{base}" if base else "",
     )
+
+
+def _base_path(plan: dict[str, Any]) -> str:
+    """The plan's base path on its host, without slashes ("" for none)."""
+    domain = plan.get("domain")
+    base = text(domain.get("basePath")) if isinstance(domain, dict) else None
+    return (base or "").strip("/")
 
 
 def site_prefix(origin: str, plan: ApiPlan, lang: str) -> str:
@@ -233,9 +246,10 @@ def _organizations(
         for party in action.responsible_parties or ():
             held.setdefault(party.organization_id, []).append(action)
             names.setdefault(party.organization_id, party.organization_name)
+    organizations = data.get("planOrganizations")
     listed = {
         str(o["id"]): o
-        for o in data.get("planOrganizations") or []
+        for o in (organizations if isinstance(organizations, list) else [])
         if isinstance(o, dict) and o.get("id") is not None
     }
     for org_id in sorted(set(listed) | set(held), key=_natural):

@@ -283,6 +283,10 @@ def plan_context(plans: list[dict[str, Any]]) -> PlanContext | None:
                 return value
         return None
 
+    def listed(key: str) -> list[Any]:
+        value = first(key)  # a number here was a TypeError out of the parse
+        return value if isinstance(value, list) else []
+
     classes = tuple(
         TimelinessClass(
             identifier=str(c["identifier"]),
@@ -290,11 +294,11 @@ def plan_context(plans: list[dict[str, Any]]) -> PlanContext | None:
             comparison=text(c.get("comparison")),
             days=integer(c.get("days")),
         )
-        for c in first("actionTimelinessClasses") or []
+        for c in listed("actionTimelinessClasses")
         if isinstance(c, dict) and c.get("identifier")
     )
     primary = text(first("primaryLanguage"))
-    others = [str(lang) for lang in first("otherLanguages") or []]
+    others = [lang for lang in listed("otherLanguages") if type(lang) is str]
     return PlanContext(
         identifier=text(first("identifier") or first("id")),
         name=clean(text(first("name"))),
@@ -308,7 +312,7 @@ def plan_context(plans: list[dict[str, Any]]) -> PlanContext | None:
                 name=clean(text(s.get("name"))),
                 is_completed=boolean(s.get("isCompleted")),
             )
-            for s in first("actionStatuses") or []
+            for s in listed("actionStatuses")
             if isinstance(s, dict) and s.get("identifier")
         ),
         phases=tuple(
@@ -317,7 +321,7 @@ def plan_context(plans: list[dict[str, Any]]) -> PlanContext | None:
                 name=clean(text(p.get("name"))),
                 order=integer(p.get("order")),
             )
-            for p in first("actionImplementationPhases") or []
+            for p in listed("actionImplementationPhases")
             if isinstance(p, dict) and p.get("identifier")
         ),
         timeliness_classes=classes,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,10 +48,10 @@ NOT_FOUND_MARKERS = ("NEXT_NOT_FOUND", "NEXT_HTTP_ERROR_FALLBACK;404")
 
 _JSON_START = frozenset('[{"-0123456789tfn')
 _TAG = re.compile(r"[A-Z]{1,2}")
-_JS_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\bundefined\b')
-# `undefined` where JSON allows a value; inside a string it would need a quote
-# before it, which this does not match.
-_JS_UNDEFINED = re.compile(r"(?<=[:,\[])undefined(?=[,}\]])")
+# A string, or a bare `undefined`. A string the text never closes is one token to
+# the end: matching it again from each quote inside (`"\\"\\"\\"...`) cost the
+# square of its length (80 kB: 39 s).
+_JS_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+"?|\bundefined\b', re.DOTALL)
 _REF = re.compile(r"\$([0-9a-f]+)((?::[^:]+)*)$")
 # Escapes that need no other row, undone in the text before decoding:
 # "$undefined" is undefined, "$D<iso>" a date, "$$..." a string starting with "$".
@@ -209,16 +210,16 @@ class EmbeddedData:
 
     def _search(self, key: str, apollo: bool) -> Iterator[dict[str, Any]]:
         needle = f'"{key}":'
-        seen: set[int] = set()
+        walked: set[int] = set()  # shared: rows refer to the same rows
         for row_id, text in self.raw_rows.items():
             if needle in text and row_id in self.rows:
                 root = self.resolver.resolve_row(row_id)
-                yield from _dicts_with(root, key, seen)
+                yield from _dicts_with(root, key, walked)
         if not apollo:
             return
         for script in self.apollo_scripts:
             if script.holds(needle):
-                yield from _dicts_with(script.get(), key, seen)
+                yield from _dicts_with(script.get(), key, walked)
 
 
 def extract(
@@ -255,7 +256,9 @@ def _gather(texts: Iterable[str | bytes]) -> EmbeddedData:
 
 # -- reading the scripts before the HTML parse -----------------------------------------
 
-# What a cut script holds instead, numbered: "planwatch:cut:0", ...
+# What a cut script holds instead: this, a token drawn for the cut, and a number.
+# A page cannot know the token, so no script of its own can pass for a placeholder
+# (in foreign content "planwatch&#58;cut:0" is that text, written otherwise).
 _PLACEHOLDER = "planwatch:cut:"
 _END_TAG = re.compile(rb"</script[\t\n\f\r />]", re.IGNORECASE)
 _TAG_NAME_END = frozenset(b" \t\n\f\r/>")
@@ -273,19 +276,25 @@ class Cut:
 
     markup: bytes
     texts: list[bytes]
+    mark: str  # what each placeholder starts with, its number following
 
     def data(self, scripts: Iterable[LexborNode]) -> EmbeddedData | None:
         """The embedded data, or None unless the parser found every placeholder as
-        the whole text of a script element, in order (then the page must be parsed
-        whole)."""
+        the whole text of a script element, in order, and in no other script's
+        text (then the page must be parsed whole).
+
+        In SVG or MathML a script element holds elements, scripts among them, and
+        its text is theirs too: a script around a cut one would read otherwise
+        whole.
+        """
         texts: list[str | bytes] = []
         taken = 0
         for node in scripts:
             text = _script_text(node)
-            if not text.startswith(_PLACEHOLDER):
+            if self.mark not in text:
                 texts.append(text)
                 continue
-            if taken == len(self.texts) or text != f"{_PLACEHOLDER}{taken}":
+            if taken == len(self.texts) or text != f"{self.mark}{taken}":
                 return None
             texts.append(self.texts[taken])
             taken += 1
@@ -310,6 +319,7 @@ def cut_scripts(body: bytes | str) -> Cut | None:
     else:
         raw, valid = body, False
 
+    mark = f"{_PLACEHOLDER}{secrets.token_hex(8)}:"
     pieces: list[bytes] = []
     texts: list[bytes] = []
     done = at = 0
@@ -327,13 +337,13 @@ def cut_scripts(body: bytes | str) -> Cut | None:
         text = raw[begin:end]
         if not _plain(text, valid) or _END_TAG.match(raw, end) is None:
             continue
-        pieces += (raw[done:begin], f"{_PLACEHOLDER}{len(texts)}".encode())
+        pieces += (raw[done:begin], f"{mark}{len(texts)}".encode())
         texts.append(text)
         done = end
     if not texts:
         return None
     pieces.append(raw[done:])
-    return Cut(b"".join(pieces), texts)
+    return Cut(b"".join(pieces), texts, mark)
 
 
 def _plain(text: bytes, valid: bool) -> bool:
@@ -408,6 +418,8 @@ def _value_at(
     except msgspec.DecodeError as error:
         found = _TRAILING.search(str(error))
         end = int(found.group(1)) - 1 if found else -1
+    except RecursionError:
+        return None  # nested too deeply for any decoder here
     decoders = [typed, _FAST] if typed is not None else [_FAST]
     for decoder in decoders if end > 0 else []:
         try:
@@ -417,7 +429,7 @@ def _value_at(
     text = bytes(view).decode("utf-8", "surrogatepass").lstrip(" \t\r\n")
     try:
         return _DECODER.raw_decode(text)[0]
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -430,19 +442,18 @@ def _decode_apollo(apollo: _Apollo) -> Any:
 
 
 def _js_literal(apollo: _Apollo) -> Any:
-    """A JS object literal as JSON: strict JSON first, then with ``undefined``."""
+    """A JS object literal as JSON: strict JSON first, then with ``undefined``.
+
+    Strings are skipped and every bare `undefined` becomes null. (Replacing it
+    wherever a value could start, six times faster, also rewrote a name such as
+    "Plan:undefined,x".)
+    """
     try:
         return loads(apollo.source)
     except ValueError:
         pass
-    literal = apollo.text
-    try:
-        return loads(_JS_UNDEFINED.sub("null", literal))
-    except ValueError:
-        pass
-    # The slow, exact way: skip strings, turn every bare `undefined` into null.
     as_json = _JS_TOKEN.sub(
-        lambda m: m.group(0) if m.group(0).startswith('"') else "null", literal
+        lambda m: m.group(0) if m.group(0).startswith('"') else "null", apollo.text
     )
     try:
         return loads(as_json)
@@ -455,6 +466,12 @@ def parse_rows(text: str) -> dict[str, Any]:
     rows, _, linked = _split_rows(text)
     resolver = _Resolver(rows, linked)
     return {key: resolver.resolve_row(key) for key in rows}
+
+
+# A text row's header, "T<hexLen>,", is looked for within this many bytes: no real
+# length is longer, and a search to the end made a payload of rows "0:T" with no
+# comma cost the square of its size (400 kB: a second).
+_TEXT_HEADER = 18
 
 
 def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
@@ -476,9 +493,9 @@ def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
         row_id = raw[pos:colon].decode("ascii", "replace").strip()
         pos = colon + 1
         if raw[pos : pos + 1] == b"T":
-            comma = raw.find(b",", pos)
+            comma = raw.find(b",", pos, pos + _TEXT_HEADER)
             try:
-                length = int(raw[pos + 1 : comma], 16)
+                length = int(raw[pos + 1 : comma], 16) if comma > 0 else -1
             except ValueError:
                 length = -1
             if comma > 0 and length >= 0:
@@ -546,19 +563,38 @@ def loads(text: str | bytes) -> Any:
     """``json.loads``, with msgspec's faster decoder doing the work it can.
 
     The standard library decides wherever msgspec refuses (``NaN``, a lone
-    surrogate, a number out of range), so the result is always ``json.loads``'s.
+    surrogate, a number out of range), so the result is always ``json.loads``'s
+    of the text. Bytes are that text in UTF-8: ``json.loads`` would also take
+    them with a byte order mark, or in UTF-16, which a cut script's text must not
+    be read as when the tree's text would not. Nesting deeper than the
+    interpreter's recursion limit is a ``ValueError`` like any text that is not
+    JSON (both decoders recurse; a page can nest a row 100,000 deep).
     """
     try:
         return _FAST.decode(text)
     except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: a surrogate
+        pass
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogatepass")
+    try:
         return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+# Rows refer to rows a few deep (4 on the fixture pages); resolving a page's chain
+# of thousands would recurse past the interpreter's limit.
+_MAX_CHAIN = 64
 
 
 class _Resolver:
     """Resolves ``$`` strings against the rows, in place, once, safe against cycles.
 
     Each row is resolved at most once; containers are rewritten in place (the rows
-    belong to this page's ``EmbeddedData``), so a second lookup costs nothing.
+    belong to this page's ``EmbeddedData``), so a second lookup costs nothing. A
+    reference that closes a cycle, or reaches past ``_MAX_CHAIN`` rows, is None.
     """
 
     def __init__(self, rows: dict[str, Any], linked: set[str]) -> None:
@@ -571,6 +607,8 @@ class _Resolver:
         if key in self.done:
             return self.done[key]
         if key in self.active or key not in self.rows:
+            return None
+        if len(self.active) == _MAX_CHAIN:  # the rows being resolved, nested
             return None
         self.active.add(key)
         value = self.rows[key]
@@ -630,24 +668,28 @@ class _Resolver:
         return target
 
 
-def _dicts_with(root: Any, key: str, seen: set[int]) -> Iterator[dict[str, Any]]:
-    """Dicts under ``root`` holding ``key``, breadth first, each at most once."""
+def _dicts_with(root: Any, key: str, walked: set[int]) -> Iterator[dict[str, Any]]:
+    """Dicts under ``root`` holding ``key``, breadth first, each at most once.
+
+    A container in ``walked`` was walked before, by this call or by an earlier one
+    for another root of the same search, which went on to everything under it: it
+    is skipped. (Walking each root alone, 300 rows referring to one list of a
+    thousand lists walked it 300 times.)
+    """
     queue: deque[Any] = deque([root])
-    visited: set[int] = set()
     while queue:
         node = queue.popleft()
         if isinstance(node, dict):
-            if id(node) in visited:
+            if id(node) in walked:
                 continue
-            visited.add(id(node))
-            if key in node and id(node) not in seen:
-                seen.add(id(node))
+            walked.add(id(node))
+            if key in node:
                 yield node
             queue.extend(v for v in node.values() if isinstance(v, dict | list))
         elif isinstance(node, list):
-            if id(node) in visited:
+            if id(node) in walked:
                 continue
-            visited.add(id(node))
+            walked.add(id(node))
             queue.extend(v for v in node if isinstance(v, dict | list))
 
 

@@ -79,7 +79,16 @@ def parse_page(
     # (40,000 unclosed <div>s with a <p> in each, 520 kB: 9 s), so a hostile page
     # under the body limit can hold a check for minutes; there is no depth guard.
     times = (observed_at, date_header)
+    body = _unmarked(body)
     return _parse_cut(body, url, times) or parse_whole(body, url, times)
+
+
+def _unmarked(body: bytes | str) -> bytes | str:
+    """The body without a leading UTF-8 byte order mark, which browsers drop; lexbor
+    keeps it as text, before which a saved redirect stub or JSON answer was misread."""
+    if isinstance(body, bytes):
+        return body.removeprefix(b"\xef\xbb\xbf")
+    return body.removeprefix("\ufeff")
 
 
 def _parse_cut(body: bytes | str, url: str, times: _Times) -> ParsedPage | None:
@@ -100,6 +109,7 @@ def parse_whole(
     body: bytes | str, url: str, times: _Times = (None, None)
 ) -> ParsedPage:
     """The page parsed as it came, scripts and all (``parse_page``'s fallback)."""
+    body = _unmarked(body)
     scan = markup.Scan(LexborHTMLParser(body))
     data = embedded.extract(scan.tree, scan.scripts)
     page = _page(scan, data, url, times, body).parse()

@@ -68,10 +68,12 @@ def read_warc(
                 if not record.rec_headers.get_header("WARC-Type"):
                     raise PlanwatchError(f"{path}, record {number}: no WARC-Type")
                 reason = _skip_reason(record)
-                if reason is not None:
+                page = _page(path, number, record, max_body) if not reason else None
+                if page is None:
+                    reason = reason or "responses the file ends inside of"
                     skipped[reason] = skipped.get(reason, 0) + 1
                     continue
-                pages.append(_page(path, number, record, max_body))
+                pages.append(page)
     except OSError as exc:
         raise PlanwatchError(f"cannot read {path}: {exc.strerror}") from None
     except ArchiveLoadFailed as exc:
@@ -108,7 +110,11 @@ def _skip_reason(record: object) -> str | None:
     return None
 
 
-def _page(path: Path, number: int, record: object, max_body: int) -> ArchivedPage:
+def _page(
+    path: Path, number: int, record: object, max_body: int
+) -> ArchivedPage | None:
+    """The page a response holds; None when the file ends inside the record (a
+    copy cut short), whose page would be read as a page cut short."""
     headers = record.rec_headers  # type: ignore[attr-defined]
     http = record.http_headers  # type: ignore[attr-defined]
     where = f"{path}, record {number}"
@@ -128,6 +134,10 @@ def _page(path: Path, number: int, record: object, max_body: int) -> ArchivedPag
             f"{where} ({url[:200]}): body larger than {max_body} bytes, the limit "
             "a fetched page has"
         )
+    # The body was read to its end: bytes the record's Content-Length promised
+    # and warcio did not get mean the file ended first.
+    if getattr(record.raw_stream, "limit", 0) > 0:  # type: ignore[attr-defined]
+        return None
     return ArchivedPage(
         url=url,
         observed_at=observed_at,
@@ -142,9 +152,15 @@ def _warc_date(where: str, value: str | None) -> datetime:
         raise PlanwatchError(f"{where}: response without WARC-Date")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # what the history is kept in
     except ValueError:
         raise PlanwatchError(f"{where}: WARC-Date is not ISO-8601: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise PlanwatchError(
+            f"{where}: WARC-Date {value!r} is outside the years 1 to 9999 in UTC"
+        ) from None
+    return moment
 
 
 def group_crawls(

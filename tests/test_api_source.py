@@ -10,9 +10,11 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from monitor.api_source import ApiTarget, cross_check, observe_api
+from monitor.fetch import FetchPolicy
 from monitor.localserve import read_fixture
 from monitor.pipeline import PageObservation, observe_saved
 from parsers import api
@@ -163,6 +165,87 @@ def test_failures_are_failed_observations(
     assert failed.failed
     assert failed.error is not None
     assert message in failed.error
+
+
+def test_an_answer_nested_past_the_recursion_limit_is_a_failed_observation() -> None:
+    # json.loads raised RecursionError out of the check.
+    deep = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=deep))
+    target = ApiTarget.of("https://x.example")
+
+    (failed,) = asyncio.run(
+        observe_api(target, user_agent=AGENT, now=NOW, transport=transport)
+    )
+
+    assert failed.failed
+    assert failed.error is not None
+    assert "nests too deeply" in failed.error
+
+
+def test_an_answer_past_the_page_limit_is_a_failed_observation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The whole answer was read into memory, however large.
+    monkeypatch.setattr(FetchPolicy, "max_body_bytes", 1000)
+    big = json.dumps({"data": {"plansForHostname": [], "pad": "x" * 2000}}).encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=big))
+
+    (failed,) = asyncio.run(
+        observe_api(
+            ApiTarget.of("https://x.example"),
+            user_agent=AGENT,
+            now=NOW,
+            transport=transport,
+        )
+    )
+
+    assert failed.failed
+    assert failed.error is not None
+    assert "the answer is larger than 1000 bytes" in failed.error
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"errors": 5}, "the API answered with errors: 5"),
+        ({"errors": {"message": "boom"}}, "the API answered with errors: boom"),
+        ({"data": {"plansForHostname": [{"id": "1", "domain": "x"}]}}, "no language"),
+        (
+            {"data": {"plansForHostname": [{"id": "1", "domain": {"basePath": 5}}]}},
+            "no plan is published",
+        ),
+        (
+            {"data": {"plansForHostname": [{"id": "1", "otherLanguages": 5}]}},
+            "no language",
+        ),
+        (
+            {"data": {"plansForHostname": [{"id": "1", "primaryLanguage": {}}]}},
+            "no language",
+        ),
+    ],
+)
+def test_an_odd_plans_answer_is_a_parse_error(
+    answer: dict[str, object], message: str
+) -> None:
+    # Each raised TypeError or AttributeError out of the check (the last one
+    # gave a check of no pages at all).
+    with pytest.raises(ParseError, match=message):
+        api.plan_for_site(answer, "https://x.example")
+
+
+def test_organizations_that_are_no_list_are_none() -> None:
+    # "planOrganizations": 5 was a TypeError out of the check.
+    data = {"plan": {"id": "1"}, "planActions": [], "planOrganizations": 5}
+
+    pages = api.pages_from_answer(
+        {"data": data},
+        url="https://x.example/api",
+        lang="fi",
+        prefix="",
+        observed_at=NOW,
+    )
+
+    assert [p.kind for p in pages] == [PageKind.ACTION_LIST]
 
 
 def test_answer_errors_name_what_went_wrong() -> None:

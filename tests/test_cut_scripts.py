@@ -118,6 +118,76 @@ def test_a_cut_the_parser_does_not_confirm_is_undone(before: bytes) -> None:
     _same(body, url)
 
 
+# A flight script inside a comment: bytes a cut takes for a script, the tree does not.
+_HIDDEN = (
+    b"<!-- <script>self.__next_f.push("
+    b'[1,"0:{\\"planFromOrgQuery\\":{},\\"org\\":{\\"id\\":\\"9\\"}}\\n"]'
+    b")</script> -->"
+)
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        pytest.param(b"<script>planwatch:cut:0</script>", id="script"),
+        pytest.param(b"<svg><script>planwatch&#58;cut:0</script></svg>", id="svg"),
+    ],
+)
+def test_no_script_of_the_page_passes_for_a_placeholder(own: bytes) -> None:
+    body = b"<html><body>" + _HIDDEN + own + b"</body></html>"
+    url = HOST + "/organizations/9"
+
+    page = parse_page(body, url, observed_at=SEEN)
+
+    assert page.organization is None  # the data in the comment is not read
+    _same(body, url)
+
+
+def test_a_script_around_a_cut_one_is_read_whole() -> None:
+    # In MathML the outer script holds the inner one: its text held the
+    # placeholder, so its "planActions":[] was missing cut, and the second
+    # script's unreadable action read instead.
+    apollo = '(window[Symbol.for("ApolloSSRDataTransport")] ??= []).push('
+    body = (
+        f"<math><script>{apollo}"
+        '<script>self.__next_f.push("planActions":[])</script></math>'
+        f'<script>{apollo}{{"planActions":[{{}}]}})</script>'
+    )
+
+    page = parse_page(body, HOST + "/actions", observed_at=SEEN)
+
+    assert page.anomalies == ()
+    _same(body, HOST + "/actions")
+
+
+_BOM_FLIGHT = (
+    '<script>self.__next_f.push(\ufeff[1,"0:{\\"planFromOrgQuery\\":{},'
+    '\\"org\\":{\\"id\\":\\"9\\"}}\\n"])</script>'
+)
+_BOM_APOLLO = (
+    '<script>self.__next_f.push([1,"0:{\\"planActions\\":[]}\\n"])</script>'
+    '<script>(window[Symbol.for("ApolloSSRDataTransport")] ??= [])'
+    '.push(\ufeff{"rehydrate":{},"results":[{"primaryLanguage":"fi"}]})</script>'
+)
+
+
+@pytest.mark.parametrize(
+    ("script", "path"),
+    [
+        pytest.param(_BOM_FLIGHT, "/organizations/9", id="flight"),
+        pytest.param(_BOM_APOLLO, "/actions", id="apollo"),
+    ],
+)
+@pytest.mark.parametrize("as_text", [False, True], ids=["bytes", "text"])
+def test_a_byte_order_mark_inside_a_script_reads_as_in_the_tree(
+    script: str, path: str, as_text: bool
+) -> None:
+    # json.loads takes bytes that start with a byte order mark, not such text.
+    body = f"<html><body>{script}</body></html>"
+
+    _same(body if as_text else body.encode(), HOST + path)
+
+
 _AWKWARD = st.sampled_from(
     [
         b"<",

@@ -79,6 +79,16 @@ def test_sitemap_parsing() -> None:
     assert parse_sitemap(b"<html>not a sitemap</html>").pages == ()
 
 
+def test_sitemap_locations_lose_their_blanks_and_blank_ones_are_none() -> None:
+    blanks = " \n\t" * 20_000
+    sitemap = parse_sitemap(
+        f"<urlset><url><loc>{blanks}https://x.org/actions/1{blanks}</loc></url>"
+        f"<url><loc>{blanks}</loc></url><url><loc></loc></url></urlset>"
+    )
+
+    assert sitemap.pages == ("https://x.org/actions/1",)
+
+
 def test_discovery_finds_every_action_and_organization(
     site: tuple[str, SiteState],
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 
 import pytest
 from hypothesis import given, settings
@@ -65,6 +66,23 @@ def test_cycles_do_not_hang() -> None:
     assert found["key"] == 1
 
 
+def _chain(length: int, link: str) -> str:
+    """Rows 0, 1, ... each referring to the next, ending in the text "end"."""
+    rows = "".join(f"{i:x}:{link % (i + 1)}\n" for i in range(length))
+    return f'a0000:{{"key":"$0"}}\n{rows}{length:x}:"end"\n'
+
+
+@pytest.mark.parametrize("link", ['"$%x"', '["$%x"]', '{"to":"$%x"}'])
+def test_a_chain_of_references_ends_where_no_real_page_goes(link: str) -> None:
+    # 3,000 rows deep: resolving it recursed past the interpreter's limit, a
+    # RecursionError out of parse_page. A real page's rows refer 4 deep.
+    deep = embedded.extract(_page(_chain(3000, link)))
+    real = embedded.extract(_page(_chain(10, link)))
+
+    assert "key" in next(deep.find_props("key"))
+    assert json.dumps(next(real.find_props("key"))).count("end") == 1
+
+
 def test_lookups_are_shallow_first_and_cached() -> None:
     flight = '1:{"plan":{"inner":{"plan":{"deep":true}}},"x":1}\n'
     data = embedded.extract(_page(flight))
@@ -75,6 +93,38 @@ def test_lookups_are_shallow_first_and_cached() -> None:
     assert first["x"] == 1
     assert again[0] is first
     assert again[1] == {"plan": {"deep": True}}
+
+
+def test_a_text_rows_header_is_read_within_its_first_bytes() -> None:
+    # Sixteen hex digits at most: "T" and a comma further on is no text row.
+    rows = embedded.parse_rows(
+        "1:T0000000000000003,abc\n2:T00000000000000003,abc\n3:T\n4:[1]\n"
+    )
+
+    assert rows == {"1": "abc", "4": [1]}
+
+
+def test_rows_that_refer_to_one_row_walk_it_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each of 300 rows walked the shared list again: a page of 2,000 such rows
+    # (125 kB) took 34 s to parse.
+    walked: list[object] = []
+
+    class Counting(deque[object]):
+        def popleft(self) -> object:
+            walked.append(node := super().popleft())
+            return node
+
+    monkeypatch.setattr(embedded, "deque", Counting)
+    shared = "1:[" + ",".join(["[]"] * 1000) + "]\n"
+    rows = "".join(f'{i + 2:x}:{{"key":{i},"to":"$1"}}\n' for i in range(300))
+    data = embedded.extract(_page(shared + rows))
+
+    found = [props["key"] for props in data.find_props("key")]
+
+    assert found == list(range(300))
+    assert len(walked) < 2 * (1000 + 300 * 2)
 
 
 def test_apollo_literal_with_undefined_and_partial_decoding() -> None:
@@ -91,6 +141,23 @@ def test_apollo_literal_with_undefined_and_partial_decoding() -> None:
     assert not data.apollo_scripts[0].decoded
     whole = data.apollo[0]
     assert whole["rehydrate"]["r1"]["data"]["other"] is None
+
+
+def test_undefined_inside_a_string_of_an_apollo_literal_is_text() -> None:
+    literal = '{"x":undefined,"name":"Plan:undefined,x","list":[undefined]}'
+
+    value = embedded._js_literal(embedded._Apollo(literal))
+
+    assert value == {"x": None, "name": "Plan:undefined,x", "list": [None]}
+
+
+def test_a_string_the_literal_never_closes_is_scanned_once() -> None:
+    # Every escaped quote of an unclosed string started a new scan to the end.
+    literal = '{"planActions":"x","s":"' + '\\"' * 20 + "undefined"
+    tokens = embedded._JS_TOKEN.findall(literal)
+
+    assert tokens[-1] == '"' + '\\"' * 20 + "undefined"
+    assert embedded._js_literal(embedded._Apollo(literal)) is None
 
 
 def test_apollo_2024_superjson_wrapper() -> None:

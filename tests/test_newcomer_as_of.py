@@ -110,3 +110,35 @@ def test_a_bad_time_is_refused_with_an_example(
     assert code == 2
     assert "not an ISO-8601 date or time" in err
     assert "(e.g. 2026-06-01 or 2026-06-01T09:30:00+03:00)" in err
+
+
+_YEAR_0 = "0001-01-01T00:00:00+14:00"  # in UTC: 31 December of year 0
+_PAST_THE_CALENDAR = [
+    ["changes", "--since", "9999-12-31T23:59:59-23:59"],
+    ["show", "demo", "--as-of", _YEAR_0],
+    ["export", "changes", "--format", "csv", "--until", "9999-12-31T23:59-12:00"],
+    ["notify", "preview", "--since", _YEAR_0],
+    ["parse", "page.html", "--url", "https://x.org/", "--observed-at", _YEAR_0],
+]
+
+
+@pytest.mark.parametrize(
+    "args", _PAST_THE_CALENDAR, ids=lambda args: " ".join(args[:2])
+)
+def test_a_time_past_the_calendar_in_utc_is_refused(
+    history: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+) -> None:
+    # A valid ISO time whose UTC falls in year 0 or 10000 was an OverflowError
+    # with a traceback.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "page.html").write_text("<html></html>")
+    db = [] if args[0] == "parse" else ["--db", str(history)]
+
+    code, _, err = _planwatch(monkeypatch, capsys, *args, *db)
+
+    assert code == 2
+    assert "is outside the years 1 to 9999 in UTC" in err

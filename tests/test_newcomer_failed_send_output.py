@@ -100,3 +100,60 @@ targets = ["ops"]
     finally:
         database.close()
     assert statuses == ["pending"]
+
+
+def _planwatch(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PLANWATCH, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def _unreachable_target(tmp_path: Path, site: FaultServer) -> Path:
+    config = tmp_path / "planwatch.toml"
+    config.write_text(
+        f"""
+[planwatch]
+contact = "newcomer@127.0.0.1"
+min_delay_seconds = 0
+
+[[sources]]
+name = "lab"
+pages = ["{site.url(PAGE)}"]
+
+[[targets]]
+name = "ops"
+url = "json://127.0.0.1:{_closed_port()}/hook"
+
+[notifications]
+first_retry_seconds = 0.001
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_notify_send_and_test_say_a_failed_send_once(
+    tmp_path: Path, site: FaultServer
+) -> None:
+    # Apprise's own WARNING came first on stderr, then planwatch's line quoting it.
+    config = _unreachable_target(tmp_path, site)
+    db = tmp_path / "planwatch.sqlite"
+    assert _check(config, db).returncode == 0
+    site.script(PAGE, Reply(200, lab_pages("after")[PAGE].body, HTML))
+    assert _check(config, db).returncode == 0
+
+    sent = _planwatch("notify", "send", "-c", str(config), "--db", str(db))
+    tested = _planwatch("notify", "test", "ops", "-c", str(config))
+
+    assert "notification 1 to ops: " in sent.stdout, sent
+    assert "Connection error" in " ".join(sent.stdout.split())
+    assert tested.returncode == 2
+    assert "test message to ops" in tested.stderr
+    assert "Connection error" in " ".join(tested.stderr.split())
+    for done in (sent, tested):
+        assert "WARNING" not in done.stderr, done.stderr

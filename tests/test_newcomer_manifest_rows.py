@@ -8,6 +8,7 @@ bytes of /etc/passwd in the database.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,17 @@ def _manifest(folder: Path, *rows: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    "url", ["not-a-url", "ftp://example.org/a5.html", "/en/actions/5", "https://"]
+    "url",
+    [
+        "not-a-url",
+        "ftp://example.org/a5.html",
+        "/en/actions/5",
+        "https://",
+        # urlsplit reads these as https://example.org/a5.html; the row stored them.
+        '"https://example.org/a\n5.html"',
+        "https://example.org/a 5.html",
+        "https://example.org/a\t5.html",
+    ],
 )
 def test_a_row_whose_url_is_no_http_address_is_refused(
     tmp_path: Path,
@@ -50,9 +61,24 @@ def test_a_row_whose_url_is_no_http_address_is_refused(
     code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
 
     assert code == 2
-    assert f"planwatch: error: {manifest}, line 3: url {url!r}" in text
+    shown = repr(url.strip('"')) if url.startswith('"') else repr(url)
+    assert f"planwatch: error: {manifest}, line 3: url {folded(shown)}" in text
     assert "not an absolute http(s) URL" in text
     assert not db.exists()
+
+
+def test_the_blanks_around_a_rows_url_are_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = _manifest(tmp_path, f" {URL} ,2026-12-01T10:00:00Z,a5.html")
+    db = tmp_path / "history.sqlite"
+
+    code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
+
+    assert code == 0, text
+    with sqlite3.connect(db) as connection:
+        urls = connection.execute("SELECT url FROM snapshot_log").fetchall()
+    assert urls == [(URL,)]
 
 
 @pytest.mark.parametrize(
@@ -109,3 +135,20 @@ def test_paths_inside_the_folder_still_import(
 
     assert code == 0, text
     assert "2 pages" in text
+
+
+def test_a_manifest_saved_by_a_spreadsheet_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "CSV UTF-8" from a spreadsheet: a byte order mark and CRLF. The header was
+    # refused: "the header must be url,observed_at,path".
+    manifest = _manifest(tmp_path, GOOD_ROW)
+    manifest.write_bytes(
+        b"\xef\xbb\xbf" + manifest.read_bytes().replace(b"\n", b"\r\n")
+    )
+    db = tmp_path / "history.sqlite"
+
+    code, text = _import(monkeypatch, capsys, str(manifest), "--db", str(db))
+
+    assert code == 0, text
+    assert "2026-12-01T10:00:00+00:00: anomaly, 1 pages" in text

@@ -271,3 +271,14 @@ def test_the_cli_prints_one_line_and_no_part_of_the_password(
         assert done.returncode == 2
         assert len(lines) == 1, lines
         assert lines[0].startswith("planwatch: error: target 'bogus': ")
+
+
+def test_preview_without_a_config_names_the_one_subscription_it_knows() -> None:
+    # The error was the half sentence "without a config (-c) only the default
+    # subscription".
+    unknown = _invoke("notify", "preview", "-s", "unit")
+
+    assert str(unknown.exception) == (
+        "no subscription named 'unit'; known: everything (the only one without a "
+        "config; give -c CONFIG for its subscriptions)"
+    )

@@ -97,6 +97,25 @@ def test_redirect_bodies_are_named_not_read(folder: Path, stem: str) -> None:
     assert "redirect target" in page.anomalies[0].detail
 
 
+def test_a_byte_order_mark_before_the_page_changes_nothing() -> None:
+    # A saved copy (import, parse) keeps the mark the fetcher's decoding drops:
+    # the redirect stub was "not_kausal", the JSON answer too.
+    stub = _page(SERIES / "extra", "home.fi")
+    pages = [
+        (stub, "redirect_stub"),
+        (b'{"errors": [{"message": "boom"}]}', "not_html"),
+        (_page(SERIES / "r03", "organization-2.fi"), None),
+    ]
+    for body, seen in pages:
+        for marked in (b"\xef\xbb\xbf" + body, "\ufeff" + body.decode()):
+            page = parse_page(marked, f"{HOST}/organizations/2", observed_at=R03_TIME)
+
+            assert page == parse_page(
+                body, f"{HOST}/organizations/2", observed_at=R03_TIME
+            )
+            assert page.extra.get("seen") == seen
+
+
 @pytest.mark.parametrize(("org", "count"), [("1", 2), ("2", 8), ("6", 1)])
 def test_heading_above_an_emptied_table(org: str, count: int) -> None:
     body = _page(SERIES / "r06", f"organization-{org}.en")

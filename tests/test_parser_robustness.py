@@ -7,8 +7,10 @@ or swapped, and made-up fragments: ``parse_page`` returns a ``ParsedPage`` for e
 from __future__ import annotations
 
 import functools
+import json
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -112,3 +114,73 @@ def test_pages_cut_short_end_in_an_outcome(index: int, where: float) -> None:
 )
 def test_made_up_bodies_end_in_an_outcome(body: bytes, url: str) -> None:
     _check(parse_page(body, url, observed_at=SEEN))
+
+
+def _flight(rows: str) -> bytes:
+    script = f"<script>self.__next_f.push({json.dumps([1, rows])})</script>"
+    return f"<html><body>{script}</body></html>".encode()
+
+
+def _apollo(literal: str) -> bytes:
+    return (
+        '<html><body><script>(window[Symbol.for("ApolloSSRDataTransport")] ??= [])'
+        f".push({literal})</script></body></html>"
+    ).encode()
+
+
+_DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        pytest.param(_flight(f"0:{_DEEP}\n"), "/organizations/2", id="flight-row"),
+        pytest.param(
+            _flight(f'0:{{"planFromOrgQuery":{{}},"x":{_DEEP}}}\n'),
+            "/organizations/2",
+            id="flight-props",
+        ),
+        pytest.param(
+            _apollo(f'{{"rehydrate":{{}},"results":[{{"planActions":{_DEEP}}}]}}'),
+            "/actions",
+            id="apollo-value",
+        ),
+        pytest.param(
+            _apollo(f'{{"rehydrate":{{}},"x":undefined,"planActions":1,"y":{_DEEP}}}'),
+            "/actions",
+            id="apollo-literal",
+        ),
+    ],
+)
+def test_embedded_data_nested_past_the_recursion_limit_is_unreadable(
+    body: bytes, path: str
+) -> None:
+    # msgspec and json both recurse: this nesting raised RecursionError.
+    page = parse_page(body, HOST + path, observed_at=SEEN)
+
+    _check(page)
+    assert page.outcome is Outcome.LAYOUT_UNRECOGNISED
+
+
+@pytest.mark.parametrize("value", ["5", "true", "1.5"])
+def test_a_plan_context_of_numbers_where_lists_belong_is_read_without_them(
+    value: str,
+) -> None:
+    # actionStatuses: 5 (or the phases, the timeliness classes, the languages)
+    # was a TypeError out of the parse.
+    keys = ("actionStatuses", "actionImplementationPhases", "actionTimelinessClasses")
+    context = ",".join(f'"{key}":{value}' for key in (*keys, "otherLanguages"))
+    body = _flight(
+        '0:{"planFromOrgQuery":{"actions":[]},"org":{"id":"9"}}\n'
+        f'1:{{"primaryLanguage":"fi",{context}}}\n'
+    )
+
+    page = parse_page(body, HOST + "/organizations/9", observed_at=SEEN)
+
+    _check(page)
+    assert page.plan is not None
+    assert (page.plan.languages, page.plan.statuses, page.plan.phases) == (
+        ("fi",),
+        (),
+        (),
+    )

@@ -176,3 +176,47 @@ def test_a_body_over_the_limit_is_refused_by_record(tmp_path: Path) -> None:
         read_warc(archive, max_body=4000)
     pages, _ = read_warc(archive, max_body=6000)
     assert len(pages[0].body) == 5003
+
+
+def _raw_response(url: str, body: bytes, date: str = "2024-03-01T12:00:00Z") -> bytes:
+    """One uncompressed WARC response record, as bytes."""
+    http = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    head = (
+        f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{url}>\r\n"
+        f"WARC-Date: {date}\r\nWARC-Target-URI: {url}\r\n"
+        "Content-Type: application/http;msgtype=response\r\n"
+        f"Content-Length: {len(http)}\r\n\r\n"
+    )
+    return head.encode() + http + b"\r\n\r\n"
+
+
+def test_a_response_the_file_ends_inside_of_is_skipped_and_counted(
+    tmp_path: Path,
+) -> None:
+    # A copy cut short: the second page's half was read as a page (a layout
+    # anomaly in the history), and nothing said so.
+    whole = _raw_response("https://example.org/a", b"<html>" + b"a" * 5000)
+    cut = _raw_response("https://example.org/b", b"<html>" + b"b" * 5000)
+    archive = tmp_path / "cut.warc"
+    archive.write_bytes(whole + cut[: len(cut) // 2])
+
+    pages, report = read_warc(archive)
+
+    assert [p.url for p in pages] == ["https://example.org/a"]
+    assert report.skipped == {"responses the file ends inside of": 1}
+
+
+def test_a_warc_date_past_the_calendar_in_utc_is_refused_by_record(
+    tmp_path: Path,
+) -> None:
+    # An OverflowError with a traceback, from the import, before.
+    archive = tmp_path / "odd.warc"
+    archive.write_bytes(
+        _raw_response("https://example.org/a", b"<p>", "9999-12-31T23:59:59-23:59")
+    )
+
+    with pytest.raises(PlanwatchError, match=r"record 1: WARC-Date .* outside the"):
+        read_warc(archive)

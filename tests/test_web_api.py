@@ -229,6 +229,9 @@ def _at(change: dict[str, Any]) -> datetime:
         ("/api/changes?limit=0", "limit"),
         ("/api/changes?limit=many", "limit"),
         ("/api/changes?since=yesterday", "since"),
+        # Past year 9999 in UTC: an OverflowError, a 500, before.
+        ("/api/changes?since=9999-12-31T23:59:59-23:59", "since"),
+        ("/api/changes?until=0001-01-01T00:00:00%2B14:00", "until"),
         ("/api/changes?order=up", "order"),
         ("/api/actions?stale=maybe", "stale"),
         ("/api/changes?kind=status_changd", "kind"),

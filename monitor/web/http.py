@@ -193,9 +193,15 @@ def time_param(request: Request, name: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # what the database compares in
     except ValueError:
         raise BadParameter(name, raw, "an ISO-8601 time or date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise BadParameter(
+            name, raw, "a time within the years 1 to 9999 in UTC"
+        ) from None
+    return moment
 
 
 def list_param(request: Request, name: str) -> tuple[str, ...]:
