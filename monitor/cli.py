@@ -21,13 +21,12 @@ from monitor.config import (
     is_http_url,
     load_config,
 )
-from monitor.pipeline import CheckOutcome, CheckReport
+from monitor.pipeline import CheckOutcome, CheckReport, read_page
 from monitor.saved import saved_page
 from monitor.tables import folding_table
 from notifiers.render import describe
 from parsers.errors import ConfigError, PlanwatchError
 from parsers.jsonout import page_to_json
-from parsers.kausal import parse_page
 from storage.db import Database, open_database, open_existing
 
 app = typer.Typer(
@@ -225,7 +224,7 @@ def parse(
         body = file.read_bytes()
     except OSError as exc:
         raise PlanwatchError(f"cannot read {file}: {exc.strerror}") from None
-    page = parse_page(saved_page(body, str(file)), url, observed_at=moment)
+    page = read_page(saved_page(body, str(file)), url, observed_at=moment)
     data = page_to_json(page)
     if json_out:
         print(json.dumps(data, ensure_ascii=False, indent=2))

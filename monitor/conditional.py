@@ -35,8 +35,7 @@ from sqlalchemy.orm import Session
 
 from monitor.charset import decode_body
 from monitor.fetch import Fetcher, FetchOutcome, FetchResult, Validators, redact_url
-from monitor.pipeline import PageObservation, observation, parse_fetched
-from parsers.kausal import parse_page
+from monitor.pipeline import PageObservation, observation, parse_fetched, read_page
 from parsers.records import ParsedPage
 from storage import repo
 from storage.db import Database
@@ -262,12 +261,7 @@ def _reuse(db: Database, url: str, known: Known | None) -> ParsedPage | None:
         return None
     decoded = decode_body(body, headers.get("content-type"))
     logger.debug("%s: reusing the stored body of %s", url, fetched_at.isoformat())
-    return parse_page(
-        decoded.text,
-        url,
-        observed_at=None,
-        date_header=headers.get("date"),
-    )
+    return read_page(decoded.text, url, date_header=headers.get("date"))
 
 
 # -- the database side --------------------------------------------------------------

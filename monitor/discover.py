@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from monitor.config import SourceConfig
 from monitor.fetch import Fetcher, FetchResult
+from monitor.pipeline import read_page
 from monitor.workers import FetchLoop
-from parsers.kausal import parse_page
 from parsers.records import Outcome, PageKind, ParsedPage
 from parsers.sitemap import (
     action_identifiers,
@@ -118,7 +118,7 @@ async def _parse(fetcher: Fetcher, url: str, problems: list[str]) -> ParsedPage 
     if not result.ok:
         problems.append(_failure(result))
         return None
-    page = parse_page(
+    page = read_page(
         result.text if result.text is not None else result.body,
         url,
         date_header=result.headers.get("date"),

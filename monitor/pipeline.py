@@ -40,7 +40,7 @@ from monitor.rules import ChangeRules
 from notifiers.outbox import queue_check
 from notifiers.subscriptions import Routing
 from notifiers.targets import Target
-from parsers.kausal import parse_page, resolve_identifier_keys
+from parsers.kausal import parse_page, parser_failure, resolve_identifier_keys
 from parsers.records import Outcome, ParsedPage, TimelinessLimits
 from storage import memory, repo, snapshots
 from storage.db import Database
@@ -156,12 +156,27 @@ def parse_fetched(
     result: FetchResult, *, observed_at: datetime | None = None
 ) -> ParsedPage:
     """Parse a fetched body; relative times read against the Date header if no time."""
-    return parse_page(
+    return read_page(
         result.text if result.text is not None else result.body,
         result.url,
         observed_at=observed_at,
         date_header=result.headers.get("date"),
     )
+
+
+def read_page(
+    body: bytes | str,
+    url: str,
+    *,
+    observed_at: datetime | None = None,
+    date_header: str | None = None,
+) -> ParsedPage:
+    """``parse_page``, where the parser failing costs this page, not the check."""
+    try:
+        return parse_page(body, url, observed_at=observed_at, date_header=date_header)
+    except Exception as error:  # a bug on some page's input: said, and recorded
+        logger.exception("%s: the parser failed", url)
+        return parser_failure(url, observed_at or datetime.now(UTC), error)
 
 
 def observation(
@@ -200,7 +215,7 @@ def observe_saved(
             body=body or None,
             error=f"HTTP {status_code}",
         )
-    page = parse_page(body, url, observed_at=observed_at)
+    page = read_page(body, url, observed_at=observed_at)
     return PageObservation(
         url=url,
         fetched_at=observed_at,

@@ -91,6 +91,26 @@ def _unmarked(body: bytes | str) -> bytes | str:
     return body.removeprefix("\ufeff")
 
 
+def parser_failure(url: str, observed_at: datetime, error: Exception) -> ParsedPage:
+    """What to record of a page ``parse_page`` failed on: a layout it could not read.
+
+    A parser raising is a bug in planwatch, but the page's check must still end in
+    an outcome that removes nothing and replaces no baseline.
+    """
+    detail = f"the parser failed on this page: {type(error).__name__}: {error}"
+    return ParsedPage(
+        kind=PageKind.UNKNOWN,
+        outcome=Outcome.LAYOUT_UNRECOGNISED,
+        url=url,
+        language=None,
+        observed_at=observed_at.astimezone(UTC),
+        organization=None,
+        actions=(),
+        anomalies=(Anomaly("layout_unrecognised", detail[:300]),),
+        extra={"seen": "parser_error"},
+    )
+
+
 def _parse_cut(body: bytes | str, url: str, times: _Times) -> ParsedPage | None:
     """The page from its embedded data read straight from the body and its markup
     parsed without it; None when that cannot be done exactly or the embedded data

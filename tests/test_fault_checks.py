@@ -174,3 +174,37 @@ def test_a_fault_reports_nothing_loses_nothing_and_keeps_the_baseline(
     assert recovered.outcome in (CheckOutcome.UNCHANGED, CheckOutcome.CHANGED)
     assert _record_events(recovered) == [], fault
     assert _actions(db) == before, fault
+
+
+def test_a_page_the_parser_fails_on_is_a_layout_anomaly_not_a_lost_check(
+    db: Database,
+    site: FaultServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from monitor import pipeline
+
+    baseline = _check(db, site)
+    assert baseline.outcome == CheckOutcome.BASELINE
+    before = _actions(db)
+    parse = pipeline.parse_page
+
+    def failing(body: bytes | str, url: str, **kwargs: Any) -> Any:
+        if url.endswith(ORG):
+            raise RuntimeError("a parser bug")
+        return parse(body, url, **kwargs)
+
+    monkeypatch.setattr(pipeline, "parse_page", failing)
+    for _ in range(2):  # a removal is believed on its second sighting
+        faulty = _check(db, site)
+        assert faulty.outcome == CheckOutcome.ANOMALY
+        assert _record_events(faulty) == []
+        assert _actions(db) == before
+    assert "the parser failed" in caplog.text
+    assert "RuntimeError: a parser bug" in caplog.text
+
+    monkeypatch.setattr(pipeline, "parse_page", parse)
+    recovered = _check(db, site)
+    assert recovered.outcome in (CheckOutcome.UNCHANGED, CheckOutcome.CHANGED)
+    assert _record_events(recovered) == []
+    assert _actions(db) == before
