@@ -570,6 +570,9 @@ def loads(text: str | bytes) -> Any:
     interpreter's recursion limit is a ``ValueError`` like any text that is not
     JSON (both decoders recurse; a page can nest a row 100,000 deep).
     """
+    # Known shortcoming: that limit counts the caller's frames too, so JSON nested
+    # within a few levels of it (about 990 deep) reads from one call site and not
+    # from another (parse_page's cut and whole paths differ there by one frame).
     try:
         return _FAST.decode(text)
     except (msgspec.DecodeError, UnicodeEncodeError):  # the latter: a surrogate
