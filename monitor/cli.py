@@ -25,6 +25,7 @@ from monitor.pipeline import CheckOutcome, CheckReport, read_page
 from monitor.saved import saved_page
 from monitor.tables import folding_table
 from notifiers.render import describe
+from parsers.data import utc_time
 from parsers.errors import ConfigError, PlanwatchError
 from parsers.jsonout import page_to_json
 from storage.db import Database, open_database, open_existing
@@ -299,20 +300,16 @@ def parse_moment(
             day = date.fromisoformat(text)
             moment = datetime.combine(day, time.min, tzinfo=UTC)
             return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return utc_time(text)
     except ValueError:
         raise PlanwatchError(
             f"{name}: not an ISO-8601 date or time: {value!r} "
             "(e.g. 2026-06-01 or 2026-06-01T09:30:00+03:00)"
         ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    try:
-        moment.astimezone(UTC)  # what the database and the parser compare in
     except OverflowError:
         raise PlanwatchError(
             f"{name}: {value!r} is outside the years 1 to 9999 in UTC"
         ) from None
-    return moment
 
 
 def as_of_moment(value: str | None) -> datetime:

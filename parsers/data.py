@@ -362,9 +362,24 @@ def iso(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return _aware(value)
     except ValueError:
         return None
+
+
+def utc_time(text: str) -> datetime:
+    """A time someone gives (an option, a query, a WARC-Date), read as ``iso``
+    reads one: ``ValueError`` if it is not ISO-8601, ``OverflowError`` if it has no
+    UTC equivalent (a time within a day of the calendar's ends), which is what the
+    history is kept and compared in."""
+    moment = _aware(text)
+    moment.astimezone(UTC)
+    return moment
+
+
+def _aware(text: str) -> datetime:
+    """An ISO-8601 time; a naive one is UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from parsers.data import utc_time
 from parsers.errors import PlanwatchError
 
 logger = logging.getLogger(__name__)
@@ -151,16 +152,13 @@ def _warc_date(where: str, value: str | None) -> datetime:
     if not value:
         raise PlanwatchError(f"{where}: response without WARC-Date")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        moment.astimezone(UTC)  # what the history is kept in
+        return utc_time(value)
     except ValueError:
         raise PlanwatchError(f"{where}: WARC-Date is not ISO-8601: {value!r}") from None
     except OverflowError:
         raise PlanwatchError(
             f"{where}: WARC-Date {value!r} is outside the years 1 to 9999 in UTC"
         ) from None
-    return moment
 
 
 def group_crawls(

@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from parsers.data import utc_time
+
 T = TypeVar("T")
 
 # No script runs on any page; styles come only from our own stylesheet. Should an
@@ -192,16 +194,13 @@ def time_param(request: Request, name: str) -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        moment.astimezone(UTC)  # what the database compares in
+        return utc_time(raw)
     except ValueError:
         raise BadParameter(name, raw, "an ISO-8601 time or date") from None
     except OverflowError:
         raise BadParameter(
             name, raw, "a time within the years 1 to 9999 in UTC"
         ) from None
-    return moment
 
 
 def list_param(request: Request, name: str) -> tuple[str, ...]:
