@@ -29,19 +29,33 @@ import secrets
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 FLIGHT_PREFIX = "self.__next_f.push("
 APOLLO_PREFIX = '(window[Symbol.for("ApolloSSRDataTransport")]'
-_CUT_PREFIXES = (FLIGHT_PREFIX.encode(), APOLLO_PREFIX.encode())
-# The prefixes in either kind of text: a script's as the tree gives it, or as cut.
-_PREFIXES: dict[type, Any] = {str: (FLIGHT_PREFIX, APOLLO_PREFIX), bytes: _CUT_PREFIXES}
-# What may follow a call's argument, and what closes it, in either kind of text.
-_BLANKS: dict[type, Any] = {str: " \t\r\n;", bytes: b" \t\r\n;"}
-_CLOSING: dict[type, Any] = {str: ")", bytes: b")"}
+
+
+class _Syntax(NamedTuple):
+    """How the carriers' scripts read, in one kind of text."""
+
+    flight: Any  # the flight script's start
+    apollo: Any  # the Apollo script's start
+    push: Any  # where the Apollo literal begins
+    blanks: Any  # what may follow a call's argument
+    closing: Any  # what closes the call
+
+
+# A script's text as the tree gives it, or as cut from the body.
+_SYNTAX = {
+    str: _Syntax(FLIGHT_PREFIX, APOLLO_PREFIX, ".push(", " \t\r\n;", ")"),
+    bytes: _Syntax(
+        FLIGHT_PREFIX.encode(), APOLLO_PREFIX.encode(), b".push(", b" \t\r\n;", b")"
+    ),
+}
+_CUT_PREFIXES = (_SYNTAX[bytes].flight, _SYNTAX[bytes].apollo)
 
 # Markers the UI writes into a not-found page's embedded data: 2024 and 2026 builds.
 NOT_FOUND_MARKERS = ("NEXT_NOT_FOUND", "NEXT_HTTP_ERROR_FALLBACK;404")
@@ -239,13 +253,13 @@ def _gather(texts: Iterable[str | bytes]) -> EmbeddedData:
     data = EmbeddedData()
     parts: list[str] = []
     for text in texts:
-        flight, apollo = _PREFIXES[type(text)]
-        if text.startswith(flight):
+        syntax = _SYNTAX[type(text)]
+        if text.startswith(syntax.flight):
             chunk = _flight_chunk(text)
             if chunk is not None:
                 parts.append(chunk)
                 data.chunks += 1
-        elif text.startswith(apollo):
+        elif text.startswith(syntax.apollo):
             literal = _apollo_literal(text)
             if literal is not None:
                 data.apollo_scripts.append(_Apollo(literal))
@@ -359,10 +373,11 @@ def _plain(text: bytes, valid: bool) -> bool:
 
 def _call_argument(script: str | bytes, start: int) -> str | bytes:
     """The argument of ``f(...)`` ending ``script``, cut once (scripts are large)."""
+    syntax = _SYNTAX[type(script)]
     end = len(script)
-    while end > start and script[end - 1 : end] in _BLANKS[type(script)]:
+    while end > start and script[end - 1 : end] in syntax.blanks:
         end -= 1
-    if end > start and script[end - 1 : end] in _CLOSING[type(script)]:
+    if end > start and script[end - 1 : end] == syntax.closing:
         end -= 1
     return script[start:end]
 
@@ -384,13 +399,11 @@ def _flight_chunk(script: str | bytes) -> str | None:
 
 
 def _apollo_literal(script: str | bytes) -> str | bytes | None:
-    if isinstance(script, bytes):
-        start = script.find(b".push(")
-    else:
-        start = script.find(".push(")
+    push = _SYNTAX[type(script)].push
+    start = script.find(push)
     if start < 0:
         return None
-    return _call_argument(script, start + len(".push("))
+    return _call_argument(script, start + len(push))
 
 
 _DECODER = json.JSONDecoder()
