@@ -33,7 +33,8 @@ from monitor.pipeline import PageObservation
 from monitor.workers import FetchLoop
 from parsers import api
 from parsers.errors import FetchError, ParseError
-from parsers.records import Action, Outcome, PageKind
+from parsers.kausal import parser_failure
+from parsers.records import Action, Outcome, PageKind, ParsedPage
 
 logger = logging.getLogger(__name__)
 retry_logger = logging.getLogger(f"{__name__}.retries")  # as monitor.fetch's
@@ -166,6 +167,10 @@ async def observe_api(
             plan = api.plan_for_site(answer, target.site)
         except (FetchError, ParseError, _Transient) as exc:
             return [_failed(_answer_url(target, None, None), started, exc, clock)]
+        except Exception as exc:  # a parser bug on some answer: said, and recorded
+            url = _answer_url(target, None, None)
+            logger.exception("%s: the parser failed on the plans answer", url)
+            return [_failed(url, started, _parser_bug(exc), clock)]
 
         languages = target.languages or plan.languages
         observations: list[PageObservation] = []
@@ -179,12 +184,12 @@ async def observe_api(
                     api.actions_query(lang),
                     {"plan": plan.identifier},
                 )
-                pages = api.pages_from_answer(
+                pages = _read_answer(
                     answer,
-                    url=url,
-                    lang=lang,
-                    prefix=api.site_prefix(target.origin, plan, lang),
-                    observed_at=started,
+                    url,
+                    lang,
+                    api.site_prefix(target.origin, plan, lang),
+                    started,
                 )
             except (FetchError, ParseError, _Transient, ValueError) as exc:
                 observations.append(_failed(url, started, exc, clock))
@@ -210,6 +215,27 @@ async def observe_api(
         ", ".join(languages),
     )
     return observations
+
+
+def _read_answer(
+    answer: Any, url: str, lang: str, prefix: str, started: datetime
+) -> list[ParsedPage]:
+    """The pages an actions answer gives; a parser bug on it (not a ``ParseError``,
+    which is the answer's fault) costs this answer only, as ``pipeline.read_page``
+    makes it cost a page: one page that reads as a layout it could not read."""
+    try:
+        return api.pages_from_answer(
+            answer, url=url, lang=lang, prefix=prefix, observed_at=started
+        )
+    except (ParseError, ValueError):
+        raise
+    except Exception as error:  # a bug on some answer: said, and recorded
+        logger.exception("%s: the parser failed", url)
+        return [parser_failure(url, started, error)]
+
+
+def _parser_bug(error: Exception) -> ParseError:
+    return ParseError(f"the parser failed: {type(error).__name__}: {error}"[:300])
 
 
 def _answer_url(target: ApiTarget, plan: str | None, lang: str | None) -> str:

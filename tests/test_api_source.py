@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -16,10 +17,12 @@ import pytest
 from monitor.api_source import ApiTarget, cross_check, observe_api
 from monitor.fetch import FetchPolicy
 from monitor.localserve import read_fixture
-from monitor.pipeline import PageObservation, observe_saved
+from monitor.pipeline import CheckOutcome, PageObservation, observe_saved, record_check
 from parsers import api
 from parsers.errors import ParseError
 from parsers.records import Layer, Outcome, PageKind, ParsedPage
+from storage.db import Database
+from storage.events import EventKind
 from tests.fidelity_corpus import SERIES, UI_2026
 from tests.graphql_server import GraphQLState, graphql_server
 
@@ -337,3 +340,77 @@ def test_links_to_other_actions_are_kept() -> None:
         "6",
     )
     assert actions["2"].superseded_by is None
+
+
+def _observe_with_bug(
+    monkeypatch: pytest.MonkeyPatch, origin: str, where: str, lang: str = "fi"
+) -> list[PageObservation]:
+    """The answers, with ``parsers.api.<where>`` raising on ``lang``'s (a bug)."""
+    real = getattr(api, where)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        if where == "plan_for_site" or kwargs.get("lang") == lang:
+            raise RuntimeError("a parser bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, where, failing)
+    try:
+        return _observe(ApiTarget.of(origin, languages=["fi", "en"]))
+    finally:
+        monkeypatch.setattr(api, where, real)
+
+
+def test_a_parser_bug_on_an_answer_costs_that_answer_and_is_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The pages had a catch-all (pipeline.read_page); the API source had none, so a
+    # parser bug on one answer ended the whole check with nothing recorded.
+    state = GraphQLState(SERIES / "r03" / "truth")
+    with graphql_server(state) as origin:
+        observations = _observe_with_bug(monkeypatch, origin, "pages_from_answer")
+
+    pages = _pages(observations)
+    (broken,) = [p for p in pages if p.outcome is not Outcome.OK]
+    assert broken.outcome is Outcome.LAYOUT_UNRECOGNISED
+    assert broken.url.endswith("lang=fi")
+    assert broken.actions == ()
+    assert broken.extra == {"seen": "parser_error"}
+    assert "RuntimeError: a parser bug" in broken.anomalies[0].detail
+    assert _action_list(pages, "en").actions  # the other language still read
+    assert "the parser failed" in caplog.text
+    assert "Traceback" in caplog.text
+
+
+def test_a_parser_bug_on_the_plans_answer_is_a_failed_observation(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = GraphQLState(SERIES / "r03" / "truth")
+    with graphql_server(state) as origin:
+        (failed,) = _observe_with_bug(monkeypatch, origin, "plan_for_site")
+
+    assert failed.failed
+    assert failed.page is None
+    assert failed.error == "the parser failed: RuntimeError: a parser bug"
+    assert "Traceback" in caplog.text
+
+
+def test_a_check_through_a_parser_bug_on_the_api_removes_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = GraphQLState(SERIES / "r03" / "truth")
+    with graphql_server(state) as origin:
+        good = _observe(ApiTarget.of(origin, languages=["fi", "en"]))
+        broken = _observe_with_bug(monkeypatch, origin, "pages_from_answer")
+    times = (NOW + timedelta(hours=hours) for hours in range(4))
+    baseline = record_check(db, "api", good, observed_at=next(times))
+    assert baseline.outcome is CheckOutcome.BASELINE
+    source_events = {EventKind.LAYOUT_ANOMALY, EventKind.LAYOUT_RESTORED}
+
+    for _ in range(2):  # a removal is believed on its second sighting
+        faulty = record_check(db, "api", broken, observed_at=next(times))
+        assert faulty.outcome is CheckOutcome.ANOMALY
+        assert [e for e in faulty.events if e.kind not in source_events] == []
+    recovered = record_check(db, "api", good, observed_at=next(times))
+    # "changed" by its layout_restored event only
+    assert recovered.outcome in (CheckOutcome.UNCHANGED, CheckOutcome.CHANGED)
+    assert [e for e in recovered.events if e.kind not in source_events] == []
