@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -56,43 +57,41 @@ def test_ids(tree: LexborHTMLParser) -> frozenset[str]:
 
 
 class Scan:
-    """The nodes the embedded-data path reads, found in one walk of the document.
+    """The nodes the embedded-data path reads, each kind looked for on first use.
 
-    Each CSS query walks the whole tree: on a 600-row dashboard (30,000 elements)
-    one costs about 3 ms, whatever it matches. So the queries a page with embedded
-    data needs are asked as one, and the matches are sorted by tag: each part of
-    the selector names a different tag, so the tag says which part matched.
+    Each CSS query walks the whole tree (a 600-row dashboard holds 30,000
+    elements: about half a millisecond a walk), and lexbor walks it once for each
+    selector of a list (``"h2, h3"`` is two walks), so a page asks only for the
+    kinds of node its kind of page reads.
     """
-
-    SELECTOR = (
-        "html, script, th.row-title[id^='row-'], div.completed, "
-        "table[aria-rowcount], h2, h3, li > a[href]"
-    )
 
     def __init__(self, tree: LexborHTMLParser) -> None:
         self.tree = tree
-        self.root: LexborNode | None = None
-        self.scripts: list[LexborNode] = []
-        self.row_titles: list[LexborNode] = []  # th.row-title[id^='row-']
-        self.task_bars: list[LexborNode] = []  # div.completed
-        self.tables: list[LexborNode] = []  # table[aria-rowcount]
-        self.headings: list[LexborNode] = []  # h2, h3
-        self.links: list[LexborNode] = []  # li > a[href]
-        sorted_by_tag = {
-            "script": self.scripts,
-            "th": self.row_titles,
-            "div": self.task_bars,
-            "table": self.tables,
-            "h2": self.headings,
-            "h3": self.headings,
-            "a": self.links,
-        }
-        for node in tree.css(self.SELECTOR):
-            tag = node.tag
-            if tag == "html":
-                self.root = self.root or node
-            elif tag is not None and tag in sorted_by_tag:
-                sorted_by_tag[tag].append(node)
+        self.root: LexborNode | None = tree.root  # <html>, whatever the markup says
+
+    @cached_property
+    def scripts(self) -> list[LexborNode]:
+        return self.tree.css("script")
+
+    @cached_property
+    def row_titles(self) -> list[LexborNode]:
+        return self.tree.css("th.row-title[id^='row-']")
+
+    @cached_property
+    def task_bars(self) -> list[LexborNode]:
+        return self.tree.css("div.completed")
+
+    @cached_property
+    def tables(self) -> list[LexborNode]:
+        return self.tree.css("table[aria-rowcount]")
+
+    @cached_property
+    def headings(self) -> list[LexborNode]:
+        return self.tree.css("h2, h3")
+
+    @cached_property
+    def links(self) -> list[LexborNode]:
+        return self.tree.css("li > a[href]")
 
 
 # -- action tables: the organization page and the dashboard ---------------------------

@@ -1,4 +1,4 @@
-"""One walk of the document finds what the separate CSS queries would."""
+"""A scan's root is the document's first <html> element, on real and odd documents."""
 
 from __future__ import annotations
 
@@ -19,14 +19,6 @@ PAGES = sorted(
         *(FIXTURES / "bigcity-2024" / "before" / "html").glob("*.html*"),
     ]
 )
-PARTS = {
-    "scripts": "script",
-    "row_titles": "th.row-title[id^='row-']",
-    "task_bars": "div.completed",
-    "tables": "table[aria-rowcount]",
-    "headings": "h2, h3",
-    "links": "li > a[href]",
-}
 
 
 def _read(path: Path) -> bytes:
@@ -36,26 +28,31 @@ def _read(path: Path) -> bytes:
 @pytest.mark.parametrize(
     "path", PAGES, ids=lambda p: f"{p.parent.parent.name}/{p.name}"
 )
-def test_scan_matches_each_query(path: Path) -> None:
+def test_the_root_is_the_first_html_element(path: Path) -> None:
+    # The scan takes the document element rather than walking for <html>.
     tree = LexborHTMLParser(_read(path))
 
-    scan = markup.Scan(tree)
+    root = markup.Scan(tree).root
 
-    for part, selector in PARTS.items():
-        found = [node.html for node in getattr(scan, part)]
-        assert found == [node.html for node in tree.css(selector)], part
-    root = tree.css_first("html")
-    assert (scan.root.html if scan.root else None) == (root.html if root else None)
+    assert root is not None
+    first = tree.css_first("html")
+    assert first is not None
+    assert root.html == first.html
 
 
-def test_pages_cover_every_part() -> None:
-    # The comparison above means little unless the pages hold each kind of node.
-    seen = {part: False for part in PARTS}
-    for path in PAGES:
-        scan = markup.Scan(LexborHTMLParser(_read(path)))
-        for part in PARTS:
-            seen[part] = seen[part] or bool(getattr(scan, part))
-    assert all(seen.values()), seen
+@pytest.mark.parametrize(
+    "markup_text",
+    ["", "text", "<svg><html lang=x></html></svg>", "<html lang=fi><html lang=sv>"],
+)
+def test_odd_documents_have_their_root_too(markup_text: str) -> None:
+    tree = LexborHTMLParser(markup_text)
+
+    root = markup.Scan(tree).root
+
+    first = tree.css_first("html")
+    assert root is not None
+    assert first is not None
+    assert (root.tag, root.attributes) == (first.tag, first.attributes)
 
 
 def test_contains_looks_below_every_level() -> None:
