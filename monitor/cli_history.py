@@ -342,6 +342,7 @@ def export_(
         raise PlanwatchError(
             f"--format {fmt}: choose one of {', '.join(exporting.FORMATS)}"
         )
+    _only_for_its_export(what, {"--since": since, "--until": until, "--as-of": as_of})
     with _reading(db) as session:
         if what == "changes":
             wanted = history.ChangeFilter(
@@ -367,6 +368,20 @@ def export_(
         count = exporting.write_rows(rows, columns, fmt, stream)
     if output is not None:
         out.print(f"{count} {what} written to {output}")
+
+
+EXPORTS = ("records", "versions", "changes")
+# A time option the export does not read would look applied and change nothing.
+_TIME_OPTIONS = {"--since": "changes", "--until": "changes", "--as-of": "records"}
+
+
+def _only_for_its_export(what: str, given: dict[str, str | None]) -> None:
+    for option, value in given.items():
+        reader = _TIME_OPTIONS[option]
+        if value is not None and what in EXPORTS and what != reader:
+            raise PlanwatchError(
+                f"{option} applies to export {reader} only, not to export {what}"
+            )
 
 
 def _record_rows(
