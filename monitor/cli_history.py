@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,7 @@ from monitor.cli import (
     out,
     parse_moment,
 )
-from monitor.config import Config, is_http_url, load_config
+from monitor.config import Config, Name, is_http_url, load_config
 from monitor.pipeline import observe_saved, record_check
 from monitor.saved import MAX_PAGE_BYTES, saved_page
 from monitor.tables import folding_table
@@ -341,6 +342,7 @@ def export_(
         raise PlanwatchError(
             f"--format {fmt}: choose one of {', '.join(exporting.FORMATS)}"
         )
+    _only_for_its_export(what, {"--since": since, "--until": until, "--as-of": as_of})
     with _reading(db) as session:
         if what == "changes":
             wanted = history.ChangeFilter(
@@ -366,6 +368,20 @@ def export_(
         count = exporting.write_rows(rows, columns, fmt, stream)
     if output is not None:
         out.print(f"{count} {what} written to {output}")
+
+
+EXPORTS = ("records", "versions", "changes")
+# A time option the export does not read would look applied and change nothing.
+_TIME_OPTIONS = {"--since": "changes", "--until": "changes", "--as-of": "records"}
+
+
+def _only_for_its_export(what: str, given: dict[str, str | None]) -> None:
+    for option, value in given.items():
+        reader = _TIME_OPTIONS[option]
+        if value is not None and what in EXPORTS and what != reader:
+            raise PlanwatchError(
+                f"{option} applies to export {reader} only, not to export {what}"
+            )
 
 
 def _record_rows(
@@ -498,6 +514,7 @@ def import_(
     ] = 30.0,
 ) -> None:
     """Load saved pages as if they had been fetched at their times."""
+    _check_source_name(source)
     if not gap > 0:
         raise PlanwatchError(f"--gap {gap}: give a number of minutes above 0")
     crawls = (
@@ -511,6 +528,15 @@ def import_(
         _import(database, source, crawls)
     finally:
         database.close()
+
+
+def _check_source_name(source: str) -> None:
+    # The name a config would give: the web view addresses sources by it.
+    try:
+        TypeAdapter(Name).validate_python(source)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"]
+        raise PlanwatchError(f"--source {source!r}: {message}") from None
 
 
 def _import(

@@ -17,6 +17,7 @@ from storage.events import Event
 from storage.history import RecordAt
 
 FORMATS = ("csv", "json", "ndjson")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ACTION_COLUMNS = (
     "source",
@@ -157,9 +158,12 @@ def _flat(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, list | dict):
+        value = "; ".join(str(v) for v in value)
+    elif isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # Scraped text a spreadsheet would run as a formula (CSV injection).
+        return "'" + value
     return value
 
 
