@@ -441,7 +441,7 @@ def _value_at(
             pass
     text = bytes(view).decode("utf-8", "surrogatepass").lstrip(" \t\r\n")
     try:
-        return _DECODER.raw_decode(text)[0]
+        return _whole_characters(_DECODER.raw_decode(text)[0])
     except (ValueError, RecursionError):
         return None
 
@@ -493,7 +493,8 @@ def _split_rows(text: str) -> tuple[dict[str, Any], dict[str, str], set[str]]:
     Rows without references have their escapes undone in the text, so they need
     no walk after decoding: the large data rows of a page usually have none.
     """
-    # A chunk may decode to a lone surrogate ("\\ud800" in its JSON): kept as is.
+    # ``loads`` gave each chunk U+FFFD for a lone surrogate; "surrogatepass" keeps
+    # a text that did not come through it whole.
     raw = text.encode("utf-8", "surrogatepass")
     rows: dict[str, Any] = {}
     raw_rows: dict[str, str] = {}
@@ -577,9 +578,10 @@ def loads(text: str | bytes) -> Any:
 
     The standard library decides wherever msgspec refuses (``NaN``, a lone
     surrogate, a number out of range), so the result is always ``json.loads``'s
-    of the text. Bytes are that text in UTF-8: ``json.loads`` would also take
-    them with a byte order mark, or in UTF-16, which a cut script's text must not
-    be read as when the tree's text would not. Nesting deeper than the
+    of the text, but for U+FFFD in place of a lone surrogate. Bytes are that text
+    in UTF-8: ``json.loads`` would also take them with a byte order mark, or in
+    UTF-16, which a cut script's text must not be read as when the tree's text
+    would not. Nesting deeper than the
     interpreter's recursion limit is a ``ValueError`` like any text that is not
     JSON (both decoders recurse; a page can nest a row 100,000 deep).
     """
@@ -595,9 +597,43 @@ def loads(text: str | bytes) -> Any:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogatepass")
     try:
-        return json.loads(text)
+        return _whole_characters(json.loads(text))
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(value: Any) -> Any:
+    """``value`` with U+FFFD for each lone surrogate in its strings, keys included.
+
+    Half an emoji (``"\\ud83d"`` cut from its pair) decodes to a character with no
+    UTF-8 form, which nothing after the parser could hash, store, print or send.
+    msgspec refuses such text, so only the standard library's results need this;
+    the replacement has the surrogate's three UTF-8 bytes, so text row lengths
+    still count right. Walked without recursion: the value may nest deeply.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    stack = [value] if isinstance(value, dict | list) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(_LONE_SURROGATE.search(key) for key in item):
+                pairs = list(item.items())
+                item.clear()
+                item.update((_LONE_SURROGATE.sub("\ufffd", k), v) for k, v in pairs)
+            children: Iterable[tuple[Any, Any]] = list(item.items())
+        else:
+            children = enumerate(item)
+        for key, child in children:
+            if isinstance(child, str):
+                if _LONE_SURROGATE.search(child):
+                    item[key] = _LONE_SURROGATE.sub("\ufffd", child)
+            elif isinstance(child, dict | list):
+                stack.append(child)
+    return value
 
 
 # Rows refer to rows a few deep (4 on the fixture pages); resolving a page's chain

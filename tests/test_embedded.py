@@ -243,8 +243,11 @@ def test_loads_answers_as_the_standard_library_does(value: object) -> None:
 def test_loads_falls_back_where_msgspec_refuses() -> None:
     # Not JSON, but what json.loads accepts; msgspec refuses each of these.
     assert str(embedded.loads("[NaN, 1e400]")) == "[nan, inf]"
-    assert embedded.loads('"\\ud800"') == "\ud800"
-    assert embedded.loads('"\ud800"') == "\ud800"  # the character itself
+    # A lone surrogate, escaped or the character itself, has no UTF-8 form: U+FFFD
+    # takes its place, in keys too; a pair is one character.
+    assert embedded.loads('"\\ud800"') == "\ufffd"
+    assert embedded.loads('{"\ud800": ["\\udc00x"]}') == {"\ufffd": ["\ufffdx"]}
+    assert embedded.loads('"\\ud83d\\ude00"') == "\U0001f600"
 
 
 @settings(max_examples=200, deadline=None)
@@ -279,13 +282,14 @@ def test_a_value_is_read_when_msgspec_words_its_errors_otherwise(
     assert embedded._value_at(raw, raw.index(b"[")) == [{"ä": "]"}, 2]
 
 
-def test_a_lone_surrogate_in_a_chunk_is_kept() -> None:
-    # The chunk's JSON string escapes a lone surrogate: a str, but not UTF-8.
+def test_a_lone_surrogate_in_a_chunk_becomes_a_replacement_character() -> None:
+    # The chunk's JSON string escapes a lone surrogate: a str, but not UTF-8. A text
+    # row's length counts it as the three bytes the server's encoder wrote (U+FFFD).
     tree = LexborHTMLParser(
         '<script>self.__next_f.push([1,"1:{\\"a\\":\\"\\ud800\\"}\\n'
-        '2:T3,abc\\n"])</script>'
+        '2:T4,\\udc00x3:T3,abc\\n"])</script>'
     )
 
     data = embedded.extract(tree)
 
-    assert data.rows == {"1": {"a": "\ud800"}, "2": "abc"}
+    assert data.rows == {"1": {"a": "\ufffd"}, "2": "\ufffdx", "3": "abc"}
