@@ -35,6 +35,7 @@ from parsers import api
 from parsers.errors import FetchError, ParseError
 from parsers.kausal import parser_failure
 from parsers.records import Action, Outcome, PageKind, ParsedPage
+from parsers.text import whole_characters
 
 logger = logging.getLogger(__name__)
 retry_logger = logging.getLogger(f"{__name__}.retries")  # as monitor.fetch's
@@ -97,7 +98,7 @@ async def _post(
         with attempt:
             body = await _answer(client, endpoint, payload, attempt.num)
             try:
-                return body, json.loads(body)
+                return body, whole_characters(json.loads(body))
             except ValueError:
                 raise FetchError(
                     f"{endpoint}: the answer is not JSON", url=endpoint

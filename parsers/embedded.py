@@ -34,6 +34,8 @@ from typing import Any, NamedTuple
 import msgspec
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from parsers.text import whole_characters
+
 FLIGHT_PREFIX = "self.__next_f.push("
 APOLLO_PREFIX = '(window[Symbol.for("ApolloSSRDataTransport")]'
 
@@ -441,7 +443,7 @@ def _value_at(
             pass
     text = bytes(view).decode("utf-8", "surrogatepass").lstrip(" \t\r\n")
     try:
-        return _whole_characters(_DECODER.raw_decode(text)[0])
+        return whole_characters(_DECODER.raw_decode(text)[0])
     except (ValueError, RecursionError):
         return None
 
@@ -597,43 +599,9 @@ def loads(text: str | bytes) -> Any:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogatepass")
     try:
-        return _whole_characters(json.loads(text))
+        return whole_characters(json.loads(text))
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _whole_characters(value: Any) -> Any:
-    """``value`` with U+FFFD for each lone surrogate in its strings, keys included.
-
-    Half an emoji (``"\\ud83d"`` cut from its pair) decodes to a character with no
-    UTF-8 form, which nothing after the parser could hash, store, print or send.
-    msgspec refuses such text, so only the standard library's results need this;
-    the replacement has the surrogate's three UTF-8 bytes, so text row lengths
-    still count right. Walked without recursion: the value may nest deeply.
-    """
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    stack = [value] if isinstance(value, dict | list) else []
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if any(_LONE_SURROGATE.search(key) for key in item):
-                pairs = list(item.items())
-                item.clear()
-                item.update((_LONE_SURROGATE.sub("\ufffd", k), v) for k, v in pairs)
-            children: Iterable[tuple[Any, Any]] = list(item.items())
-        else:
-            children = enumerate(item)
-        for key, child in children:
-            if isinstance(child, str):
-                if _LONE_SURROGATE.search(child):
-                    item[key] = _LONE_SURROGATE.sub("\ufffd", child)
-            elif isinstance(child, dict | list):
-                stack.append(child)
-    return value
 
 
 # Rows refer to rows a few deep (4 on the fixture pages); resolving a page's chain

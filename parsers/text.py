@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
+from typing import Any
 
 SOFT_HYPHEN = "\u00ad"
 _SPACE = re.compile(r"\s+")
@@ -31,3 +33,34 @@ def clean(text: str | None) -> str | None:
     text = html.unescape(text).replace(SOFT_HYPHEN, "")
     text = _LONE_SURROGATE.sub("\ufffd", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def whole_characters(value: Any) -> Any:
+    """``value`` with U+FFFD for each lone surrogate in its strings, keys included.
+
+    Half an emoji (``"\\ud83d"`` cut from its pair) decodes to a character with no
+    UTF-8 form, which nothing after the parser could hash, store, print or send.
+    For what ``json.loads`` returns (msgspec refuses such text). The replacement
+    has the surrogate's three UTF-8 bytes, so lengths counted in bytes still hold.
+    Walked without recursion, as JSON may nest deeply; changed in place.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    stack = [value] if isinstance(value, dict | list) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(_LONE_SURROGATE.search(key) for key in item):
+                pairs = list(item.items())
+                item.clear()
+                item.update((_LONE_SURROGATE.sub("\ufffd", k), v) for k, v in pairs)
+            children: Iterable[tuple[Any, Any]] = list(item.items())
+        else:
+            children = enumerate(item)
+        for key, child in children:
+            if isinstance(child, str):
+                if _LONE_SURROGATE.search(child):
+                    item[key] = _LONE_SURROGATE.sub("\ufffd", child)
+            elif isinstance(child, dict | list):
+                stack.append(child)
+    return value

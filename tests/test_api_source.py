@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from monitor.api_source import ApiTarget, cross_check, observe_api
@@ -414,3 +417,26 @@ def test_a_check_through_a_parser_bug_on_the_api_removes_nothing(
     # "changed" by its layout_restored event only
     assert recovered.outcome in (CheckOutcome.UNCHANGED, CheckOutcome.CHANGED)
     assert [e for e in recovered.events if e.kind not in source_events] == []
+
+
+def test_half_an_emoji_in_an_answer_becomes_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    # json.loads keeps a lone surrogate, which no record could be stored with.
+    truth = tmp_path / "truth"
+    shutil.copytree(UI_2026 / "truth", truth)
+    answer = json.loads((truth / "plan-actions.en.json").read_text())
+    first = answer["data"]["plan"]["actions"][0]
+    first["name"] += " \ud83d"
+    first["identifier"] += "\udc00"
+    (truth / "plan-actions.en.json").write_text(json.dumps(answer))  # escapes them
+
+    with graphql_server(GraphQLState(truth)) as origin:
+        pages = _pages(_observe(ApiTarget.of(origin + "/", languages=["en"])))
+
+    action = _action_list(pages, "en").actions[0]
+    assert action.name.endswith(" \ufffd")
+    assert action.identifier is not None
+    assert action.identifier.endswith("\ufffd")
+    for page in pages:
+        msgspec.json.encode(page)  # raises on a character with no UTF-8 form
