@@ -10,6 +10,7 @@ import functools
 import json
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,6 +47,8 @@ def _check(page: ParsedPage) -> None:
     for action in page.actions:
         assert isinstance(action.id, str)
         assert action.id
+    # Every text has a UTF-8 form, which storing, showing and sending it needs.
+    msgspec.json.encode(page)
 
 
 # Pieces of the embedded data's own syntax: a mutation that lands among them can
@@ -58,6 +61,8 @@ _JUNK = st.sampled_from(
         b"$undefined",
         b"undefined",
         b"\\ud800",
+        b"\\\\udc00",
+        b"\xed\xa0\x80",
         b"\\",
         b'"',
         b"{",
