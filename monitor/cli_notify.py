@@ -340,10 +340,12 @@ def _print_due(sessions: Any, routing: Routing) -> None:
             )
             .order_by(Notification.id)
         ).all()
+        # As deliver_pending: another config's message is not this one's to send.
+        rows = [row for row in rows if routing.target_for(row.target) is not None]
         for row in rows:
-            where = routing.target_for(row.target)
             _print_message(
-                f"notification {row.id} to {where or row.target} (would be sent)",
+                f"notification {row.id} to {routing.target_for(row.target)} "
+                "(would be sent)",
                 Message(row.title, row.body, row.body_format),
             )
     for queued in digests:
