@@ -96,6 +96,20 @@ def _known_zone(name: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
+def _local_time(value: dt_time) -> dt_time:
+    # The zone is the config's ``timezone``; an offset here ("08:00Z") was dropped
+    # without a word, and which of the two was meant cannot be guessed.
+    if value.tzinfo is not None:
+        raise ValueError(
+            "give a local time of day such as '08:00', without an offset; its "
+            "time zone is the one in timezone"
+        )
+    return value
+
+
+LocalTime = Annotated[dt_time, AfterValidator(_local_time)]
+
+
 def is_http_url(url: str) -> bool:
     """An absolute http(s) URL with a host: what a page can be fetched from."""
     try:
@@ -331,7 +345,7 @@ class SubscriptionConfig(_Strict):
     action_identifiers: list[str] = Field(default_factory=list)
     kinds: list[EventKind] = Field(default_factory=list)
     every: Literal["day", "week"] = "day"
-    at: dt_time | None = None
+    at: LocalTime | None = None
     weekday: Weekday | None = None
     timezone: ZoneName = "UTC"
     send_empty: bool = False
@@ -427,7 +441,7 @@ class Settings(_Strict):
     # Daily jobs (monitor.scheduling.register_daily) run at this local time of day
     # in this time zone, once per local day whatever daylight saving time does.
     timezone: ZoneName = "UTC"
-    daily_at: dt_time = dt_time(7, 0)
+    daily_at: LocalTime = dt_time(7, 0)
 
 
 class Config(_Strict):
