@@ -352,12 +352,18 @@ class SubscriptionConfig(_Strict):
 
     @field_validator("sites", "plans")
     @classmethod
-    def _no_scheme(cls, values: list[str]) -> list[str]:
+    def _no_scheme(cls, values: list[str], info: ValidationInfo) -> list[str]:
         for value in values:
             if "://" in value or not value.strip("/"):
                 raise ValueError(
                     f"{value!r}: give a host name such as 'ilmastovahti.espoo.fi' "
                     "(plans: host/basePath), without a scheme"
+                )
+            if info.field_name == "sites" and "/" in value.strip("/"):
+                # Sites match host names only: a path never matched anything.
+                raise ValueError(
+                    f"{value!r}: a site is a host name; for the plan under a path "
+                    "give plans = ['host/basePath']"
                 )
         return [v.strip("/").lower() for v in values]
 
