@@ -554,6 +554,10 @@ def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
         raise ConfigError(f"{where}: {_explain(exc)}") from None
 
 
+# A target's keys whose values are never secret, and so are quoted in errors.
+_PLAIN = frozenset({"name", "scheme", "port", "language", "format"})
+
+
 def _explain(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
@@ -564,8 +568,12 @@ def _explain(exc: ValidationError) -> str:
         )
         if any(word in key for word in ("url", "password", "params", "user")):
             shown = ""  # may be a secret
+        loc = error["loc"]
+        if loc[:1] == ("targets",) and (len(loc) != 3 or loc[2] not in _PLAIN):
+            shown = ""  # host, path, recipients hold the tokens of chat services
         message = error["msg"]
         if error["type"] == "extra_forbidden":
+            shown = ""  # a key planwatch does not know may be "token" or a typo
             message = _unknown_key(error["loc"])
         problems.append(f"{key}{shown}: {message}")
     return "; ".join(problems)
