@@ -85,6 +85,8 @@ def status(
         print(json.dumps(report.to_json(), ensure_ascii=False))
         return
     _print_overview(report)
+    if config:
+        _print_foreign(report, {t.name for t in config.targets})
 
 
 @notify_app.command("send")
@@ -289,6 +291,20 @@ def _routing(
         except ValueError as exc:
             raise ConfigError(f"--force-to: {exc}") from None
     return routing
+
+
+def _print_foreign(report: Overview, named: set[str]) -> None:
+    """Messages no worker with this config will send: a renamed or removed target's."""
+    waiting = [
+        f"{row.target} ({row.pending + row.sending})"
+        for row in report.targets
+        if row.target not in named and row.pending + row.sending
+    ]
+    if waiting:
+        out.print(
+            "waiting for a target this config does not name: " + ", ".join(waiting),
+            markup=False,
+        )
 
 
 def _print_overview(report: Overview) -> None:

@@ -115,7 +115,18 @@ def deliver_pending(
     # A message for a target this config does not name (another config's sharing
     # the database, or `planwatch check URL` with none) waits for a worker that
     # can send it: trying it here would spend its attempts until it failed unsent.
-    due = [d for d in _due(sessions, moment) if routing.target_for(d[1]) is not None]
+    due: list[tuple[int, str]] = []
+    foreign: dict[str, int] = defaultdict(int)
+    for notification_id, name in _due(sessions, moment):
+        if routing.target_for(name) is None:
+            foreign[name] += 1
+        else:
+            due.append((notification_id, name))
+    if foreign:
+        logger.warning(
+            "messages wait for targets this config does not name: %s",
+            ", ".join(f"{name} ({count})" for name, count in sorted(foreign.items())),
+        )
     by_target: dict[str, list[int]] = defaultdict(list)
     for notification_id, target in due:
         by_target[target].append(notification_id)

@@ -12,9 +12,11 @@ target; ``notify send --dry-run`` does not list it as "would be sent" either.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -81,3 +83,26 @@ def test_a_dry_run_does_not_list_another_configs_message(
     assert result.exit_code == 0, result.output
     assert "unit-lead" not in result.stdout
     assert "nothing due" in result.stdout
+
+
+def test_a_waiting_message_is_named_in_the_log_and_in_status(
+    lite_db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A target renamed or removed from the config leaves its messages waiting:
+    # each pass says so, and `notify status -c` names the target, so none waits
+    # unseen.
+    _queue_for_the_lead(lite_db)
+    with caplog.at_level(logging.WARNING, logger="notifiers.deliver"):
+        deliver_pending(lite_db.sessions, Routing({"chat": CHAT}), now=T0)
+    assert "targets this config does not name: unit-lead (1)" in caplog.text
+
+    config = tmp_path / "chat.toml"
+    config.write_text('[[targets]]\nname = "chat"\nurl = "json://127.0.0.1:9/"\n')
+    path = str(tmp_path / "notify.sqlite")  # lite_db's file
+    result = CliRunner().invoke(
+        app, ["notify", "status", "-c", str(config), "--db", path]
+    )
+    assert result.exit_code == 0, result.output
+    assert "waiting for a target this config does not name: unit-lead (1)" in (
+        " ".join(result.stdout.split())
+    )
