@@ -85,6 +85,8 @@ def status(
         print(json.dumps(report.to_json(), ensure_ascii=False))
         return
     _print_overview(report)
+    if config:
+        _print_foreign(report, {t.name for t in config.targets})
 
 
 @notify_app.command("send")
@@ -291,6 +293,20 @@ def _routing(
     return routing
 
 
+def _print_foreign(report: Overview, named: set[str]) -> None:
+    """Messages no worker with this config will send: a renamed or removed target's."""
+    waiting = [
+        f"{row.target} ({row.pending + row.sending})"
+        for row in report.targets
+        if row.target not in named and row.pending + row.sending
+    ]
+    if waiting:
+        out.print(
+            "waiting for a target this config does not name: " + ", ".join(waiting),
+            markup=False,
+        )
+
+
 def _print_overview(report: Overview) -> None:
     table = folding_table(
         "target", "pending", "sending", "sent", "failed", "last sent", "last error"
@@ -340,10 +356,12 @@ def _print_due(sessions: Any, routing: Routing) -> None:
             )
             .order_by(Notification.id)
         ).all()
+        # As deliver_pending: another config's message is not this one's to send.
+        rows = [row for row in rows if routing.target_for(row.target) is not None]
         for row in rows:
-            where = routing.target_for(row.target)
             _print_message(
-                f"notification {row.id} to {where or row.target} (would be sent)",
+                f"notification {row.id} to {routing.target_for(row.target)} "
+                "(would be sent)",
                 Message(row.title, row.body, row.body_format),
             )
     for queued in digests:

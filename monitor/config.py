@@ -96,6 +96,20 @@ def _known_zone(name: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
+def _local_time(value: dt_time) -> dt_time:
+    # The zone is the config's ``timezone``; an offset here ("08:00Z") was dropped
+    # without a word, and which of the two was meant cannot be guessed.
+    if value.tzinfo is not None:
+        raise ValueError(
+            "give a local time of day such as '08:00', without an offset; its "
+            "time zone is the one in timezone"
+        )
+    return value
+
+
+LocalTime = Annotated[dt_time, AfterValidator(_local_time)]
+
+
 def is_http_url(url: str) -> bool:
     """An absolute http(s) URL with a host: what a page can be fetched from."""
     try:
@@ -331,19 +345,25 @@ class SubscriptionConfig(_Strict):
     action_identifiers: list[str] = Field(default_factory=list)
     kinds: list[EventKind] = Field(default_factory=list)
     every: Literal["day", "week"] = "day"
-    at: dt_time | None = None
+    at: LocalTime | None = None
     weekday: Weekday | None = None
     timezone: ZoneName = "UTC"
     send_empty: bool = False
 
     @field_validator("sites", "plans")
     @classmethod
-    def _no_scheme(cls, values: list[str]) -> list[str]:
+    def _no_scheme(cls, values: list[str], info: ValidationInfo) -> list[str]:
         for value in values:
             if "://" in value or not value.strip("/"):
                 raise ValueError(
                     f"{value!r}: give a host name such as 'ilmastovahti.espoo.fi' "
                     "(plans: host/basePath), without a scheme"
+                )
+            if info.field_name == "sites" and "/" in value.strip("/"):
+                # Sites match host names only: a path never matched anything.
+                raise ValueError(
+                    f"{value!r}: a site is a host name; for the plan under a path "
+                    "give plans = ['host/basePath']"
                 )
         return [v.strip("/").lower() for v in values]
 
@@ -427,7 +447,7 @@ class Settings(_Strict):
     # Daily jobs (monitor.scheduling.register_daily) run at this local time of day
     # in this time zone, once per local day whatever daylight saving time does.
     timezone: ZoneName = "UTC"
-    daily_at: dt_time = dt_time(7, 0)
+    daily_at: LocalTime = dt_time(7, 0)
 
 
 class Config(_Strict):
@@ -534,6 +554,10 @@ def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
         raise ConfigError(f"{where}: {_explain(exc)}") from None
 
 
+# A target's keys whose values are never secret, and so are quoted in errors.
+_PLAIN = frozenset({"name", "scheme", "port", "language", "format"})
+
+
 def _explain(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
@@ -544,8 +568,12 @@ def _explain(exc: ValidationError) -> str:
         )
         if any(word in key for word in ("url", "password", "params", "user")):
             shown = ""  # may be a secret
+        loc = error["loc"]
+        if loc[:1] == ("targets",) and (len(loc) != 3 or loc[2] not in _PLAIN):
+            shown = ""  # host, path, recipients hold the tokens of chat services
         message = error["msg"]
         if error["type"] == "extra_forbidden":
+            shown = ""  # a key planwatch does not know may be "token" or a typo
             message = _unknown_key(error["loc"])
         problems.append(f"{key}{shown}: {message}")
     return "; ".join(problems)

@@ -112,7 +112,21 @@ def deliver_pending(
     me = worker or worker_id()
     flush_digests(sessions, routing, moment)
 
-    due = _due(sessions, moment)
+    # A message for a target this config does not name (another config's sharing
+    # the database, or `planwatch check URL` with none) waits for a worker that
+    # can send it: trying it here would spend its attempts until it failed unsent.
+    due: list[tuple[int, str]] = []
+    foreign: dict[str, int] = defaultdict(int)
+    for notification_id, name in _due(sessions, moment):
+        if routing.target_for(name) is None:
+            foreign[name] += 1
+        else:
+            due.append((notification_id, name))
+    if foreign:
+        logger.warning(
+            "messages wait for targets this config does not name: %s",
+            ", ".join(f"{name} ({count})" for name, count in sorted(foreign.items())),
+        )
     by_target: dict[str, list[int]] = defaultdict(list)
     for notification_id, target in due:
         by_target[target].append(notification_id)
@@ -121,6 +135,7 @@ def deliver_pending(
 
     def serve(name: str) -> list[Delivery]:
         target = routing.target_for(name)
+        assert target is not None  # only targets the routing has are due here
         done = []
         for notification_id in by_target[name]:
             delivery = _deliver_one(
@@ -175,7 +190,7 @@ class _Claim:
 def _deliver_one(
     sessions: sessionmaker[Session],
     notification_id: int,
-    target: Target | None,
+    target: Target,
     policy: DeliveryPolicy,
     now: datetime,
     send: Sender,
@@ -187,8 +202,6 @@ def _deliver_one(
 
     error = None
     try:
-        if target is None:
-            raise NotifyError("no target of that name in the config")
         send(target, claim.outgoing)
     except Exception as exc:  # every failure is recorded, none is raised
         error = secrets.redact(f"{type(exc).__name__}: {exc}")

@@ -209,6 +209,10 @@ def _flush_one(
         if not entries and not wants_empty:
             return []
         items = digest_items(session, [e.event_id for e in entries], routing)
+        if entries:
+            # After a worker was down, one digest covers the whole gap: its span
+            # must start at its oldest change, not at the moment before this one.
+            since = min(since, *(e.created_at for e in entries))
 
         queued = []
         for name, key in keys.items():

@@ -120,7 +120,7 @@ class Filters:
     def matches(self, facts: Facts) -> bool:
         checks = (
             not self.sources or facts.source in self.sources,
-            not self.sites or any(_host(u) in self.sites for u in facts.urls),
+            not self.sites or any(_hosts(u) & self.sites for u in facts.urls),
             not self.plans or any(_in_plan(u, self.plans) for u in facts.urls),
             not self.organizations or bool(self.organizations & facts.organizations),
             not (self.actions or self.action_identifiers) or self._action(facts),
@@ -253,16 +253,22 @@ class Routing(Mapping[str, Target]):
         return Routing(self._targets, self.explicit, **values)
 
 
-def _host(url: str) -> str:
+def _hosts(url: str) -> frozenset[str]:
+    """The names a filter may give ``url``'s site by: its host, and with a port
+    in the URL also "host:port" (a copy served on 127.0.0.1:8080 is not :9090)."""
     try:
-        return (urlsplit(url).hostname or "").lower()
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
     except ValueError:
-        return ""
+        return frozenset()
+    if not host:
+        return frozenset()
+    return frozenset({host, f"{host}:{port}"} if port is not None else {host})
 
 
 def _in_plan(url: str, plans: frozenset[str]) -> bool:
     """Is ``url`` under one of ``plans`` ("host" or "host/basePath")?"""
-    host = _host(url)
+    hosts = _hosts(url)
     segments = [s for s in urlsplit(url).path.lower().split("/") if s]
     paths = ["/".join(segments) + "/"]
     if segments and _LOCALE.match(segments[0]):
@@ -270,6 +276,6 @@ def _in_plan(url: str, plans: frozenset[str]) -> bool:
     for plan in plans:
         plan_host, _, base = plan.lower().partition("/")
         base = base.strip("/") + "/" if base.strip("/") else ""
-        if host == plan_host and any(p.startswith(base) for p in paths):
+        if plan_host in hosts and any(p.startswith(base) for p in paths):
             return True
     return False
