@@ -36,8 +36,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out = Console()
-err = Console(stderr=True)
+# No console markup: names, URLs and reasons printed come from sites planwatch does
+# not control, and "[phase 2]" would vanish as a style, "[/]" end the command.
+# Bold text is asked for with rich's Text, never by writing tags into a string.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 DbOption = Annotated[
     str | None,
@@ -113,7 +116,7 @@ def demo(
         )
     for message in result.received:
         out.rule("the notification the local receiver got")
-        out.print(f"[bold]{message.get('title')}[/bold]", highlight=False)
+        out.print(str(message.get("title")), style="bold", highlight=False)
         out.print(str(message.get("message")), markup=False, highlight=False)
     out.rule()
     out.print(
