@@ -299,8 +299,8 @@ def parse_moment(
         return None
     text = value.strip()
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
+        day = _iso_date(text)
+        if day is not None:
             moment = datetime.combine(day, time.min, tzinfo=UTC)
             return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
         return utc_time(text)
@@ -313,6 +313,14 @@ def parse_moment(
         raise PlanwatchError(
             f"{name}: {value!r} is outside the years 1 to 9999 in UTC"
         ) from None
+
+
+def _iso_date(text: str) -> date | None:
+    """A date in any ISO-8601 spelling (2026-12-05, 20261205, 2026-W49-6), or None."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def as_of_moment(value: str | None) -> datetime:
