@@ -36,8 +36,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out = Console()
-err = Console(stderr=True)
+# No console markup: names, URLs and reasons printed come from sites planwatch does
+# not control, and "[phase 2]" would vanish as a style, "[/]" end the command.
+# Bold text is asked for with rich's Text, never by writing tags into a string.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 DbOption = Annotated[
     str | None,
@@ -113,7 +116,7 @@ def demo(
         )
     for message in result.received:
         out.rule("the notification the local receiver got")
-        out.print(f"[bold]{message.get('title')}[/bold]", highlight=False)
+        out.print(str(message.get("title")), style="bold", highlight=False)
         out.print(str(message.get("message")), markup=False, highlight=False)
     out.rule()
     out.print(
@@ -296,8 +299,8 @@ def parse_moment(
         return None
     text = value.strip()
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
+        day = _iso_date(text)
+        if day is not None:
             moment = datetime.combine(day, time.min, tzinfo=UTC)
             return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
         return utc_time(text)
@@ -310,6 +313,14 @@ def parse_moment(
         raise PlanwatchError(
             f"{name}: {value!r} is outside the years 1 to 9999 in UTC"
         ) from None
+
+
+def _iso_date(text: str) -> date | None:
+    """A date in any ISO-8601 spelling (2026-12-05, 20261205, 2026-W49-6), or None."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def as_of_moment(value: str | None) -> datetime:

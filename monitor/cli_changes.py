@@ -22,8 +22,9 @@ from monitor.cli import (
 )
 from monitor.tables import folding_table
 from parsers.records import TimelinessLimits
-from storage import history, memory, repo
+from storage import history, memory
 from storage.models import Source
+from storage.state import ActionState
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +71,11 @@ def stale_rows(
             if settings
             else staleness.DEFAULT_LIMITS
         )
-        for action_id, (record, state) in repo.current_actions(
-            session, source.id
-        ).items():
-            if record.removed_at is not None or state is None:
-                continue
+        # The actions as they stood at as_of, as `show --as-of` has them: the
+        # latest state would lose one updated or removed since, and judge one
+        # planwatch had not yet seen.
+        for record in history.table_as_of(session, source, as_of).actions:
+            action_id, state = record.platform_id, ActionState.from_json(record.state)
             if not staleness.is_active(state):
                 continue
             age = staleness.age(state, as_of)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 from pydantic import TypeAdapter, ValidationError
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -189,10 +190,16 @@ def _print_history(found: history.ActionHistory) -> None:
     latest = found.versions[-1].state if found.versions else {}
     name = exporting.display_name(latest.get("names")) or ""
     out.print(
-        f"[bold]{found.ref.source}: {found.ref.identifier or found.ref.platform_id}. "
-        f"{name}[/bold] (id {found.ref.platform_id}), seen "
-        f"{_day(found.first_seen_at)} – {_day(found.last_seen_at)}"
-        + (f", removed {_day(found.removed_at)}" if found.removed_at else ""),
+        Text.assemble(
+            (
+                f"{found.ref.source}: "
+                f"{found.ref.identifier or found.ref.platform_id}. {name}",
+                "bold",
+            ),
+            f" (id {found.ref.platform_id}), seen "
+            f"{_day(found.first_seen_at)} – {_day(found.last_seen_at)}"
+            + (f", removed {_day(found.removed_at)}" if found.removed_at else ""),
+        ),
         highlight=False,
     )
     table = folding_table("from", "to", "status", "phase", "tasks", "what changed")
@@ -275,8 +282,10 @@ def _print_table(table: history.Table) -> None:
         org_name = exporting.display_name(table.organization.state.get("names"))
         title += f", {org_name or 'organization ' + table.organization.platform_id}"
     out.print(
-        f"[bold]{title}[/bold] as of {_stamp(table.as_of)}: "
-        f"{len(table.actions)} actions",
+        Text.assemble(
+            (title, "bold"),
+            f" as of {_stamp(table.as_of)}: {len(table.actions)} actions",
+        ),
         highlight=False,
     )
     actions = folding_table(

@@ -38,6 +38,9 @@ def serve(
 
     from monitor.web.app import create_app, open_read_only
 
+    # A path from the root, whatever slashes were typed: "watch" taken as it is
+    # made every link relative and every absolute address "http://host:8080watch/".
+    root_path = "/" + root_path.strip("/") if root_path.strip("/") else ""
     database = open_read_only(db or default_db())
     try:
         if not _is_loopback(host):
@@ -54,7 +57,7 @@ def serve(
             create_app(database),
             host=host,
             port=port,
-            root_path=root_path.rstrip("/"),
+            root_path=root_path,
             # X-Forwarded-Proto/-For are believed from a proxy on this machine only.
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1,::1",

@@ -162,6 +162,15 @@ class SourceConfig(_Strict):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return pages
 
+    @field_validator("interval_minutes")
+    @classmethod
+    def _a_schedule(cls, minutes: float) -> float:
+        # Under a microsecond the slots' timedelta is 0 and the scheduler refuses it
+        # mid-check; under a second no check could end before the next is due.
+        if minutes < 1 / 60:
+            raise ValueError("give at least one second (1/60 = 0.0167 minutes)")
+        return minutes
+
     @field_validator("site", "api_url")
     @classmethod
     def _one_url(cls, url: str | None) -> str | None:

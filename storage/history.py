@@ -552,8 +552,10 @@ def organizations_of(state: dict[str, Any]) -> set[str]:
 
 def _natural(state: dict[str, Any], platform_id: str) -> tuple[Any, ...]:
     label = str(state.get("identifier") or platform_id)
+    # isdecimal, not isdigit: int() reads every decimal digit (٣ is 3) but no other
+    # numeral isdigit takes (①, ²), and identifiers are whatever a plan wrote.
     return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        (0, int(part), "") if part.isdecimal() else (1, 0, part)
         for part in label.replace("-", ".").split(".")
     )
 

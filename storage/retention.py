@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -48,7 +48,11 @@ def prune(
 ) -> PruneReport:
     if keep_days < 0:
         raise PlanwatchError(f"--keep-days {keep_days}: give 0 or more days")
-    cutoff = now - timedelta(days=keep_days)
+    try:
+        cutoff = now - timedelta(days=keep_days)
+    except OverflowError:
+        # More days than the calendar holds ("keep everything"): no page is older.
+        cutoff = datetime.min.replace(tzinfo=UTC)
 
     old = and_(Snapshot.fetched_at < cutoff, Snapshot.blob_sha256.is_not(None))
     prunable = and_(old, ~_mattered())

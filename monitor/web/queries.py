@@ -709,4 +709,6 @@ def last_modified(session: Session, source_name: str | None = None) -> datetime 
 
 
 def _natural(value: str) -> tuple[int, int, str]:
-    return (0, int(value), "") if value.isdigit() else (1, 0, value)
+    # isdecimal, not isdigit: int() cannot read every numeral isdigit takes (①, ²),
+    # and an identifier is whatever the plan wrote.
+    return (0, int(value), "") if value.isdecimal() else (1, 0, value)
