@@ -62,7 +62,8 @@ def test_every_spelling_of_a_day_is_that_day(
         return _out(monkeypatch, capsys, *args, "--db", db_path)
 
     expected = answer("2026-12-05")
-    assert expected.strip() and "no changes" not in expected
+    assert expected.strip()
+    assert "no changes" not in expected
     assert answer(spelling) == expected
     if command[0] == "show":
         assert json.loads(expected)["as_of"] == "2026-12-05T23:59:59.999999+00:00"
