@@ -345,4 +345,4 @@ def _exact(action: Action) -> datetime | None:
 
 
 def _natural(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (0, value)
+    return (int(value), "") if value.isdecimal() else (0, value)

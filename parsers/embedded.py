@@ -680,7 +680,9 @@ class _Resolver:
             if isinstance(target, dict):
                 target = target.get(step)
             elif (
-                isinstance(target, list) and step.isdigit() and int(step) < len(target)
+                isinstance(target, list)
+                and step.isdecimal()
+                and int(step) < len(target)
             ):
                 target = target[int(step)]
             else:

@@ -281,7 +281,7 @@ def parse_task_label(text: str) -> int | None:
     if folded in _NO_TASKS:
         return 0
     number, _, word = folded.partition(" ")
-    if number.isdigit() and word in _TASK_WORDS:
+    if number.isdecimal() and word in _TASK_WORDS:
         return int(number)
     for pattern in _TASK_COUNT:
         found = pattern.fullmatch(folded)

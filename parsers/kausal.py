@@ -772,7 +772,7 @@ def _path(url: str) -> tuple[str | None, str | None]:
 
 
 def _natural(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (0, value)
+    return (int(value), "") if value.isdecimal() else (0, value)
 
 
 def resolve_identifier_keys(pages: Iterable[ParsedPage]) -> list[ParsedPage]:

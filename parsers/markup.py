@@ -164,7 +164,7 @@ def declared_rows(scan: Scan) -> int | None:
     for table in scan.tables:
         if table.css_first("[id^='row-']") is not None or not table.css_first("tr td"):
             value = table.attributes.get("aria-rowcount") or ""
-            if value.isdigit():
+            if value.isdecimal():
                 return int(value)
     return None
 
@@ -363,7 +363,7 @@ def action_page(tree: LexborHTMLParser, url_identifier: str | None) -> ActionMar
     _progress(page, root)
     bar = root.css_first("[role='progressbar'][aria-valuenow]")
     value = bar.attributes.get("aria-valuenow") if bar is not None else None
-    page.completion = int(value) if value and value.isdigit() else None
+    page.completion = int(value) if value and value.isdecimal() else None
     for item in root.css("li[class*='state--']"):
         state = _STATE_CLASS.search(item.attributes.get("class") or "")
         if state is None:

@@ -283,7 +283,7 @@ for _wrapper in _WRAPPERS:
 def _number(raw: str | None, locale: str) -> int | None:
     if raw is None:
         return None
-    if raw.isdigit():
+    if raw.isdecimal():
         return int(raw)
     return _FINNISH_NUMBERS.get(raw) if locale == "fi" else None
 
