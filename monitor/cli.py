@@ -14,6 +14,7 @@ import typer
 from platformdirs import user_data_dir
 from rich.console import Console
 
+from monitor.charset import decode_body
 from monitor.config import (
     Config,
     SourceConfig,
@@ -228,7 +229,10 @@ def parse(
         body = file.read_bytes()
     except OSError as exc:
         raise PlanwatchError(f"cannot read {file}: {exc.strerror}") from None
-    page = read_page(saved_page(body, str(file)), url, observed_at=moment)
+    # Decoded as a check decodes a fetched body (BOM, <meta charset>, detection),
+    # with no Content-Type to go by.
+    text = decode_body(saved_page(body, str(file)), None).text
+    page = read_page(text, url, observed_at=moment)
     data = page_to_json(page)
     if json_out:
         print(json.dumps(data, ensure_ascii=False, indent=2))
