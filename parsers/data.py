@@ -367,6 +367,16 @@ def iso(value: Any) -> datetime | None:
         return None
 
 
+def utc_iso(value: Any) -> datetime | None:
+    """``iso``, in UTC; None also for a time with no UTC equivalent (within a day
+    of the calendar's ends), which no relative time can be read against."""
+    moment = iso(value)
+    try:
+        return moment.astimezone(UTC) if moment is not None else None
+    except OverflowError:
+        return None
+
+
 def utc_time(text: str) -> datetime:
     """A time someone gives (an option, a query, a WARC-Date), read as ``iso``
     reads one: ``ValueError`` if it is not ISO-8601, ``OverflowError`` if it has no
@@ -388,5 +398,5 @@ def http_date(value: str | None) -> datetime | None:
         return None
     try:
         return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None

@@ -147,7 +147,7 @@ def _page(
     observed_at, date_header = times
     start = body[:64]  # is it HTML at all?
     start = start.decode("utf-8", "replace") if isinstance(start, bytes) else start
-    render_time = d.iso(embedded.render_time(data))
+    render_time = d.utc_iso(embedded.render_time(data))
     seen = observed_at or render_time or d.http_date(date_header) or datetime.now(UTC)
     return _Page(scan, data, url, seen, render_time, start.lstrip())
 
