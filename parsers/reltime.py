@@ -411,7 +411,8 @@ def parse_relative(text: str, observed_at: datetime) -> TimeRange | None:
     """The interval of update times that dayjs renders as ``text`` at ``observed_at``.
 
     ``observed_at`` must be timezone-aware. Returns ``None`` for a string in no
-    supported locale, or one dayjs never renders ("1 days ago", "40 days ago").
+    supported locale, or one dayjs never renders ("1 days ago", "40 days ago"), and
+    near the calendar's ends, where the ages it weighs fall off it.
     """
     if observed_at.tzinfo is None:
         raise ValueError(f"observed_at must be timezone-aware, got {observed_at!r}")
@@ -419,7 +420,10 @@ def parse_relative(text: str, observed_at: datetime) -> TimeRange | None:
     if found is None or (found.number or 0) > _MAX_YEARS:
         return None
 
-    return _interval(found, observed_at.astimezone(UTC))
+    try:
+        return _interval(found, observed_at.astimezone(UTC))
+    except OverflowError:  # before the year 1 or after 9999
+        return None
 
 
 @functools.lru_cache(maxsize=1024)
