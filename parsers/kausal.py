@@ -59,6 +59,8 @@ _PLAN_KEYS = (
     "timezone",
 )
 _Times = tuple[datetime | None, str | None]  # observed_at, the Date header
+_END_TAG = re.compile(r"</html\s*>", re.IGNORECASE)
+_END_TAG_BYTES = re.compile(rb"</html\s*>", re.IGNORECASE)
 _KAUSAL_MARKERS = ("self.__next_f", "symbol-icon-", 'data-testid="root-layout"')
 
 
@@ -149,7 +151,7 @@ def _page(
     start = start.decode("utf-8", "replace") if isinstance(start, bytes) else start
     render_time = d.utc_iso(embedded.render_time(data))
     seen = observed_at or render_time or d.http_date(date_header) or datetime.now(UTC)
-    return _Page(scan, data, url, seen, render_time, start.lstrip())
+    return _Page(scan, data, url, seen, render_time, start.lstrip(), body)
 
 
 class _Page:
@@ -161,8 +163,10 @@ class _Page:
         observed_at: datetime,
         render_time: datetime | None,
         start: str = "",
+        body: bytes | str = "",
     ) -> None:
         self.start = start  # the body's first characters: is it HTML at all?
+        self.body = body
         self.scan = scan
         self.tree = scan.tree
         self.data = data
@@ -429,9 +433,23 @@ class _Page:
         order += [kind for kind in readers if kind not in order]
         for kind in order:
             page = readers[kind]()
+            if page is not None and page.outcome is Outcome.OK and self._cut_short():
+                return self._unrecognised(
+                    "truncated",
+                    "the page stops before its end (no </html>) and holds no "
+                    "embedded data: its markup shows only part of it",
+                )
             if page is not None:
                 return page
         return self._unknown()
+
+    def _cut_short(self) -> bool:
+        """Whether the body stops before its document's end tag, which the UI always
+        writes (styled-components' styles may follow it): a dropped stream or a
+        truncated capture, whose markup holds part of the page."""
+        if isinstance(self.body, str):
+            return _END_TAG.search(self.body) is None
+        return _END_TAG_BYTES.search(self.body) is None
 
     def _expected_kind(self) -> PageKind | None:
         ids = self.test_ids
