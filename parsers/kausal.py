@@ -61,6 +61,10 @@ _PLAN_KEYS = (
 _Times = tuple[datetime | None, str | None]  # observed_at, the Date header
 _END_TAG = re.compile(r"</html\s*>", re.IGNORECASE)
 _END_TAG_BYTES = re.compile(rb"</html\s*>", re.IGNORECASE)
+_404 = re.compile(r"404(?:\W+(.*))?", re.DOTALL)
+_NOT_FOUND_FOLDED = frozenset(
+    {"not found", *(text.casefold() for text in i18n.NOT_FOUND_TEXTS)}
+)
 _KAUSAL_MARKERS = ("self.__next_f", "symbol-icon-", 'data-testid="root-layout"')
 
 
@@ -580,7 +584,7 @@ class _Page:
         )
         for node in self.tree.css("title, h1, h2"):
             text = clean(node.text()) or ""
-            if text.startswith("404") or text in i18n.NOT_FOUND_TEXTS:
+            if text in i18n.NOT_FOUND_TEXTS or _says_404(text):
                 return True
         # Next's not-found answer adds a bare "noindex" and renders no content.
         return noindex and not markup.row_tasks(self.scan) and not self._content()
@@ -711,6 +715,17 @@ def _what_it_is(tree: LexborHTMLParser, data: embedded.EmbeddedData) -> tuple[st
         else "embedded data with no organization, action or action list"
     )
     return "unknown_layout", f"no action table, no cards, no action page; {held}"
+
+
+def _says_404(text: str) -> bool:
+    """Whether a heading is a 404 notice: "404" alone or before a not-found text
+    ("404 Not Found", "404: This page could not be found."), not any text that
+    begins with the digits (action 404's title, "404 toimenpiteen ...")."""
+    found = _404.fullmatch(text)
+    if found is None:
+        return False
+    rest = found.group(1)
+    return not rest or rest.casefold() in _NOT_FOUND_FOLDED
 
 
 def _mentions(text: str, words: Iterable[str]) -> bool:
