@@ -326,9 +326,7 @@ class _Page:
     def _action_from_markup(self) -> ParsedPage | None:
         url_identifier = self.path_id if self.section == "actions" else None
         shown = markup.action_page(self.tree, url_identifier)
-        if shown.name is None or not (
-            shown.status_label or shown.phase_label or shown.tasks or shown.parties
-        ):
+        if not _shows_action(shown):
             return None
         lang = self.language
         tasks = tuple(_markup_task(t, lang) for t in shown.tasks)
@@ -594,6 +592,8 @@ class _Page:
             {"organization-page", "action-page", "actions-list-page"} & self.test_ids
             or self.tree.css_first("li[class*='state--']")
             or markup.heading_count(self.scan) is not None
+            or _shows_action(markup.action_page(self.tree, None))
+            or markup.cards(self.tree)
         )
 
     def _not_found(self, detail: str) -> ParsedPage:
@@ -730,6 +730,14 @@ def _says_404(text: str) -> bool:
 
 def _mentions(text: str, words: Iterable[str]) -> bool:
     return any(re.search(rf"\b{re.escape(word)}\b", text) for word in words)
+
+
+def _shows_action(shown: markup.ActionMarkup) -> bool:
+    """Whether an action page's markup shows an action: its name, and its progress,
+    tasks or responsible parties."""
+    return shown.name is not None and bool(
+        shown.status_label or shown.phase_label or shown.tasks or shown.parties
+    )
 
 
 def _markup_status(label: str | None) -> Status | None:
