@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from html.entities import html5
 from typing import Any
 
 SOFT_HYPHEN = "\u00ad"
@@ -14,6 +15,16 @@ _DIRTY = re.compile(r"[&\u00ad\ud800-\udfff]|\s\s|[^\S ]")
 # Half an emoji, from escaped JSON cut between the two: it has no UTF-8 form, so it
 # could be neither stored, shown nor sent.
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A whole entity reference, ended by its semicolon. ``html.unescape`` also decodes
+# HTML's legacy names without one, which turned "Local&regional" into "Local®ional".
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def _entity(found: re.Match[str]) -> str:
+    reference = found.group(0)
+    if reference[1] == "#":
+        return html.unescape(reference)
+    return html5.get(reference[1:], reference)
 
 
 def clean(text: str | None) -> str | None:
@@ -30,7 +41,7 @@ def clean(text: str | None) -> str | None:
         text
     ) is None:
         return text.strip()
-    text = html.unescape(text).replace(SOFT_HYPHEN, "")
+    text = _ENTITY.sub(_entity, text).replace(SOFT_HYPHEN, "")
     text = _LONE_SURROGATE.sub("\ufffd", text)
     return _SPACE.sub(" ", text).strip()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.entities import html5
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +14,14 @@ from parsers.text import SOFT_HYPHEN, clean
 
 def _reference(text: str) -> str:
     """The whole normalisation, done every time."""
-    unescaped = html.unescape(text).replace(SOFT_HYPHEN, "")
+    # Whole entity references only: "&reg;" is "®", "&regional" stays as it is.
+    unescaped = re.sub(
+        r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);",
+        lambda m: (
+            html.unescape(m[0]) if m[1][0] == "#" or m[1] + ";" in html5 else m[0]
+        ),
+        text,
+    ).replace(SOFT_HYPHEN, "")
     return re.sub(r"\s+", " ", unescaped).strip()
 
 
@@ -30,6 +38,10 @@ _TRICKY = st.sampled_from(
         "&",
         "&amp;",
         "&nbsp;",
+        "&reg",
+        "&reg;",
+        "ional",
+        "&#8211;",
         "\x85",
         "\x1f",
         "ä",
