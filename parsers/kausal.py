@@ -211,9 +211,16 @@ class _Page:
         org = props.get("org")
         org = org if isinstance(org, dict) else {}
         plan = props.get("planFromOrgQuery") or {}
-        actions = d.actions(
-            plan.get("actions") or [], self.observed_at, self.url_for, self.problems
-        )
+        if not isinstance(plan, dict):
+            self.problems.append(f"planFromOrgQuery is {plan!r:.40}")
+            plan = {}
+        raw_actions = plan.get("actions")
+        if raw_actions is None:
+            raw_actions = []
+        elif not isinstance(raw_actions, list):
+            self.problems.append(f"planFromOrgQuery.actions is {raw_actions!r:.40}")
+            raw_actions = []
+        actions = d.actions(raw_actions, self.observed_at, self.url_for, self.problems)
         heading = markup.heading_count(self.scan)
         rows = markup.row_tasks(self.scan)
 
