@@ -134,6 +134,10 @@ def lenient(raw: dict[str, Any], problems: Problems | None = None) -> RawAction:
                 problems.append(f"action {raw_id}: {key} holds {_shown(value)}")
         return found
 
+    def said(what: str, value: Any) -> None:
+        if problems is not None:
+            problems.append(f"action {raw_id}: {what} is {_shown(value)}")
+
     return RawAction(
         id=None if raw_id is None else str(raw_id),
         identifier=read("identifier", text),
@@ -147,7 +151,7 @@ def lenient(raw: dict[str, Any], problems: Problems | None = None) -> RawAction:
         startDate=read("startDate", _str),
         endDate=read("endDate", _str),
         scheduleContinuous=read("scheduleContinuous", boolean),
-        tasks=read("tasks", _tasks),
+        tasks=read("tasks", lambda value: _tasks(value, said)),
         responsibleParties=read("responsibleParties", _parties),
         primaryOrg=read("primaryOrg", _ref),
         mergedWith=read("mergedWith", _ref),
@@ -170,14 +174,20 @@ def _ref(value: Any) -> Ref | None:
     )
 
 
-def _task(value: dict[str, Any]) -> RawTask:
-    return RawTask(
+def _task(value: dict[str, Any], said: Callable[[str, Any], None]) -> RawTask:
+    task = RawTask(
         id=text(value.get("id")),
         name=text(value.get("name")),
         state=text(value.get("state")),
         dueAt=_str(value.get("dueAt")),
         completedAt=_str(value.get("completedAt")),
     )
+    # A date that is no text is left out here: said, as one that is no date is.
+    for key in ("dueAt", "completedAt"):
+        given = value.get(key)
+        if given is not None and type(given) is not str:
+            said(f"task {task.id} {key}", given)
+    return task
 
 
 def _party(value: dict[str, Any]) -> Party | None:
@@ -197,10 +207,10 @@ def _indicator(value: dict[str, Any]) -> IndicatorLink | None:
     return IndicatorLink(Ref(id=str(indicator["id"]), name=text(indicator.get("name"))))
 
 
-def _tasks(value: Any) -> list[RawTask] | None:
+def _tasks(value: Any, said: Callable[[str, Any], None]) -> list[RawTask] | None:
     if not isinstance(value, list):
         return None
-    return [_task(item) for item in value if isinstance(item, dict)]
+    return [_task(item, said) for item in value if isinstance(item, dict)]
 
 
 def _parties(value: Any) -> list[Party] | None:
