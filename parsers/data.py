@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from parsers import raw as raw_shapes
 from parsers.raw import boolean, integer, text
 from parsers.records import (
+    ID_FROM_IDENTIFIER,
     Action,
     Anomaly,
     IndicatorRef,
@@ -54,7 +55,10 @@ def action(
     Values that do not read are None in the record and, given ``problems``, said
     there: a changed format must not pass for a value the page left out.
     """
-    return _Builder(now, url_for, problems).action(raw_shapes.action(raw, problems))
+    read = raw_shapes.action(raw, problems)
+    if read.id is None and problems is not None:
+        problems.append(f"an action without an id: {read.identifier!r}")
+    return _Builder(now, url_for, problems).action(read)
 
 
 def actions(
@@ -98,7 +102,10 @@ class _Builder:
         if self.problems is not None and _unread(raw, updated, start, end, tasks):
             self._say_unread(raw, updated)
         return Action(
-            id=str(raw.id),
+            # Without its id (said in the problems), keyed as the markup keys it.
+            id=ID_FROM_IDENTIFIER + (identifier or "")
+            if raw.id is None
+            else str(raw.id),
             identifier=identifier,
             name=clean(raw.name),
             url=self.url_for(identifier),

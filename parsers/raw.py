@@ -139,7 +139,7 @@ def lenient(raw: dict[str, Any], problems: Problems | None = None) -> RawAction:
             problems.append(f"action {raw_id}: {what} is {_shown(value)}")
 
     return RawAction(
-        id=None if raw_id is None else str(raw_id),
+        id=identity(raw_id),
         identifier=read("identifier", text),
         name=read("name", text),
         status=read("status", _named),
@@ -242,6 +242,13 @@ def text(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None
     return str(value)
+
+
+def identity(value: Any) -> str | None:
+    """An id as the platform gives them (text or a whole number), else None."""
+    if type(value) is str:
+        return value
+    return str(value) if type(value) is int else None
 
 
 def _str(value: Any) -> str | None:
