@@ -20,6 +20,7 @@ import msgspec
 
 Id = str | int  # the platform's ids are strings; some answers give numbers
 Problems = list[str]  # what could not be read, one line each
+Said = Callable[[str, Any], None]  # say that a value (named) did not read
 
 
 class Named(msgspec.Struct, gc=False):
@@ -152,11 +153,15 @@ def lenient(raw: dict[str, Any], problems: Problems | None = None) -> RawAction:
         endDate=read("endDate", _str),
         scheduleContinuous=read("scheduleContinuous", boolean),
         tasks=read("tasks", lambda value: _tasks(value, said)),
-        responsibleParties=read("responsibleParties", _parties),
-        primaryOrg=read("primaryOrg", _ref),
-        mergedWith=read("mergedWith", _ref),
-        supersededBy=read("supersededBy", _ref),
-        relatedIndicators=read("relatedIndicators", _indicators),
+        responsibleParties=read("responsibleParties", lambda v: _parties(v, said)),
+        primaryOrg=read("primaryOrg", lambda value: _ref(value, said, "primaryOrg")),
+        mergedWith=read("mergedWith", lambda value: _ref(value, said, "mergedWith")),
+        supersededBy=read(
+            "supersededBy", lambda value: _ref(value, said, "supersededBy")
+        ),
+        relatedIndicators=read(
+            "relatedIndicators", lambda value: _indicators(value, said)
+        ),
     )
 
 
@@ -166,15 +171,17 @@ def _named(value: Any) -> Named | None:
     return Named(text(value.get("identifier")), text(value.get("name")))
 
 
-def _ref(value: Any) -> Ref | None:
+def _ref(value: Any, said: Said | None = None, what: str = "") -> Ref | None:
     if not isinstance(value, dict):
         return None
-    return Ref(
-        text(value.get("id")), text(value.get("identifier")), text(value.get("name"))
-    )
+    given = value.get("id")
+    found = identity(given)
+    if found is None and given is not None and said is not None:
+        said(f"{what} id", given)
+    return Ref(found, text(value.get("identifier")), text(value.get("name")))
 
 
-def _task(value: dict[str, Any], said: Callable[[str, Any], None]) -> RawTask:
+def _task(value: dict[str, Any], said: Said) -> RawTask:
     task = RawTask(
         id=text(value.get("id")),
         name=text(value.get("name")),
@@ -190,36 +197,44 @@ def _task(value: dict[str, Any], said: Callable[[str, Any], None]) -> RawTask:
     return task
 
 
-def _party(value: dict[str, Any]) -> Party | None:
+def _party(value: dict[str, Any], said: Said) -> Party | None:
     org = value.get("organization")
     if not isinstance(org, dict) or org.get("id") is None:
         return None  # a party names the organization it is
+    org_id = identity(org["id"])
+    if org_id is None:
+        said("a responsible party's organization id", org["id"])
+        return None
     return Party(
         role=text(value.get("role")),
-        organization=Ref(id=str(org["id"]), name=text(org.get("name"))),
+        organization=Ref(id=org_id, name=text(org.get("name"))),
     )
 
 
-def _indicator(value: dict[str, Any]) -> IndicatorLink | None:
+def _indicator(value: dict[str, Any], said: Said) -> IndicatorLink | None:
     indicator = value.get("indicator")
     if not isinstance(indicator, dict) or indicator.get("id") is None:
         return None
-    return IndicatorLink(Ref(id=str(indicator["id"]), name=text(indicator.get("name"))))
+    indicator_id = identity(indicator["id"])
+    if indicator_id is None:
+        said("a related indicator's id", indicator["id"])
+        return None
+    return IndicatorLink(Ref(id=indicator_id, name=text(indicator.get("name"))))
 
 
-def _tasks(value: Any, said: Callable[[str, Any], None]) -> list[RawTask] | None:
+def _tasks(value: Any, said: Said) -> list[RawTask] | None:
     if not isinstance(value, list):
         return None
     return [_task(item, said) for item in value if isinstance(item, dict)]
 
 
-def _parties(value: Any) -> list[Party] | None:
+def _parties(value: Any, said: Said) -> list[Party] | None:
     # A party without its organization names no one: left out, as the UI does.
-    return _objects(value, _party)
+    return _objects(value, lambda item: _party(item, said))
 
 
-def _indicators(value: Any) -> list[IndicatorLink] | None:
-    return _objects(value, _indicator)
+def _indicators(value: Any, said: Said) -> list[IndicatorLink] | None:
+    return _objects(value, lambda item: _indicator(item, said))
 
 
 def _objects(value: Any, read: Callable[[Any], Any]) -> list[Any] | None:
