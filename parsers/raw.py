@@ -143,10 +143,15 @@ def lenient(raw: dict[str, Any], problems: Problems | None = None) -> RawAction:
         id=identity(raw_id),
         identifier=read("identifier", text),
         name=read("name", text),
-        status=read("status", _named),
-        implementationPhase=read("implementationPhase", _named),
-        statusSummary=read("statusSummary", _ref),
-        timeliness=read("timeliness", _ref),
+        status=read("status", lambda value: _named(value, said, "status")),
+        implementationPhase=read(
+            "implementationPhase",
+            lambda value: _named(value, said, "implementationPhase"),
+        ),
+        statusSummary=read(
+            "statusSummary", lambda value: _ref(value, said, "statusSummary")
+        ),
+        timeliness=read("timeliness", lambda value: _ref(value, said, "timeliness")),
         completion=read("completion", integer),
         updatedAt=read("updatedAt", _str),
         startDate=read("startDate", _str),
@@ -165,27 +170,43 @@ def lenient(raw: dict[str, Any], problems: Problems | None = None) -> RawAction:
     )
 
 
-def _named(value: Any) -> Named | None:
+def _named(value: Any, said: Said, what: str) -> Named | None:
     if not isinstance(value, dict):
         return None
-    return Named(text(value.get("identifier")), text(value.get("name")))
+    return Named(
+        _inner_text(value, "identifier", said, what),
+        _inner_text(value, "name", said, what),
+    )
 
 
-def _ref(value: Any, said: Said | None = None, what: str = "") -> Ref | None:
+def _inner_text(value: dict[str, Any], key: str, said: Said, what: str) -> str | None:
+    """``text`` of a field of a nested object; an object or a list there is said."""
+    given = value.get(key)
+    if isinstance(given, dict | list):
+        said(f"{what} {key}", given)
+    return text(given)
+
+
+def _ref(value: Any, said: Said, what: str) -> Ref | None:
     if not isinstance(value, dict):
         return None
     given = value.get("id")
     found = identity(given)
-    if found is None and given is not None and said is not None:
+    if found is None and given is not None:
         said(f"{what} id", given)
-    return Ref(found, text(value.get("identifier")), text(value.get("name")))
+    return Ref(
+        found,
+        _inner_text(value, "identifier", said, what),
+        _inner_text(value, "name", said, what),
+    )
 
 
 def _task(value: dict[str, Any], said: Said) -> RawTask:
+    task_id = text(value.get("id"))
     task = RawTask(
-        id=text(value.get("id")),
-        name=text(value.get("name")),
-        state=text(value.get("state")),
+        id=task_id,
+        name=_inner_text(value, "name", said, f"task {task_id}"),
+        state=_inner_text(value, "state", said, f"task {task_id}"),
         dueAt=_str(value.get("dueAt")),
         completedAt=_str(value.get("completedAt")),
     )
@@ -206,7 +227,7 @@ def _party(value: dict[str, Any], said: Said) -> Party | None:
         said("a responsible party's organization id", org["id"])
         return None
     return Party(
-        role=text(value.get("role")),
+        role=_inner_text(value, "role", said, "a responsible party's"),
         organization=Ref(id=org_id, name=text(org.get("name"))),
     )
 
