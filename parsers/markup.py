@@ -198,8 +198,12 @@ def _read_tasks(row: Row, cell: LexborNode) -> None:
     for selector in (".completed", ".late", ".on-time"):
         node = cell.css_first(selector)
         found = _WIDTH.search(node.attributes.get("style") or "") if node else None
-        widths.append(float(found.group(1)) if found else 0.0)
-    row.task_widths = (widths[0], widths[1], widths[2])
+        try:
+            widths.append(float(found.group(1)) if found else 0.0)
+        except ValueError:  # "1.5.5": the widths do not tell the counts
+            break
+    else:
+        row.task_widths = (widths[0], widths[1], widths[2])
     row.task_total = i18n.parse_task_label(clean(cell.text(separator=" ")) or "")
 
 
@@ -221,9 +225,11 @@ def split_counts(
     """(completed, late, on time) from a task bar's segment widths."""
     if total == 0:
         return 0, 0, 0
-    if total is None or widths is None:
-        return None, None, None
+    if total is None or widths is None or not all(0 <= w <= 100 for w in widths):
+        return None, None, None  # a segment wider than the bar is no count
     completed, late, _ = (round(total * width / 100) for width in widths)
+    if completed + late > total:
+        return None, None, None
     return completed, late, total - completed - late
 
 
