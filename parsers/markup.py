@@ -227,7 +227,10 @@ def split_counts(
         return 0, 0, 0
     if total is None or widths is None or not all(0 <= w <= 100 for w in widths):
         return None, None, None  # a segment wider than the bar is no count
-    completed, late, _ = (round(total * width / 100) for width in widths)
+    try:
+        completed, late, _ = (round(total * width / 100) for width in widths)
+    except OverflowError:  # a count past floating point: no width splits it
+        return None, None, None
     if completed + late > total:
         return None, None, None
     return completed, late, total - completed - late

@@ -67,3 +67,17 @@ def test_split_counts_refuses_widths_beyond_the_bar() -> None:
     assert markup.split_counts(3, (33.333333333333336,) * 3) == (1, 1, 1)
     assert markup.split_counts(2, (150.0, 0.0, 0.0)) == (None, None, None)
     assert markup.split_counts(2, (float("inf"), 0.0, 0.0)) == (None, None, None)
+
+
+def test_a_task_count_past_floating_point_leaves_the_split_unknown() -> None:
+    # Found the same way: a label of 400 digits ("999... tasks") ended the page in
+    # OverflowError (the count times a width is no float); the total stands.
+    total = int("9" * 400)
+    body = _org_page("50").replace(">2 tasks<", f">{total} tasks<")
+
+    page = parse_page(body, URL, observed_at=NOW)
+
+    (action,) = page.actions
+    assert action.tasks == TaskCounts(
+        total=total, completed=None, late=None, on_time=None
+    )
