@@ -792,12 +792,15 @@ def _counts_from_tasks(tasks: tuple[Task, ...], now: datetime) -> TaskCounts:
 
 
 def _day_range(day: date) -> TimeRange:
-    """A date as shown somewhere on Earth: every moment it can stand for."""
+    """A date as shown somewhere on Earth: every moment it can stand for (within
+    the calendar: 0001-01-01 and 9999-12-31 reach past its ends)."""
     start = datetime.combine(day, time(), UTC)
+    end = start + (timedelta(days=1) - timedelta(microseconds=1))
+    first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
     return TimeRange(
         exact=None,
-        earliest=start - _EARLIEST_ZONE,
-        latest=start + timedelta(days=1) + _LATEST_ZONE - timedelta(microseconds=1),
+        earliest=start - min(_EARLIEST_ZONE, start - first),
+        latest=end + min(_LATEST_ZONE, last - end),
     )
 
 
