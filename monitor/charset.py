@@ -12,7 +12,9 @@ A label is only believed when the bytes decode cleanly under it. A Western singl
 label (ISO-8859-1, ASCII, windows-1252) on bytes that are valid, non-ASCII UTF-8 is
 taken to be a wrong header: Western text practically never forms valid UTF-8
 sequences by accident, while servers that send UTF-8 under a Latin-1 default are
-common.
+common. UTF-8 with a few bad bytes among many good sequences (a stray byte of
+another code page, a body cut inside a character) is still UTF-8, each bad byte a
+U+FFFD, labelled or not.
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ def detect(body: bytes) -> Decoded:
     """Guess the encoding of undeclared bytes."""
     if _is_utf8(body):
         return Decoded(body.decode("utf-8"), "utf-8", "detected")
+    if _mostly_utf8(body):
+        return Decoded(body.decode("utf-8", errors="replace"), "utf-8", "detected")
 
     candidates = list(_WEB_CODE_PAGES)
     best = charset_normalizer.from_bytes(body, cp_isolation=candidates).best()
@@ -168,7 +172,10 @@ def _try_label(body: bytes, label: str, source: str) -> Decoded | None:
     try:
         return Decoded(body.decode(name), name, source)
     except UnicodeDecodeError:
-        return None
+        pass
+    if name == "utf-8" and _mostly_utf8(body):
+        return Decoded(body.decode("utf-8", errors="replace"), "utf-8", source)
+    return None
 
 
 def _western(body: bytes, source: str) -> Decoded:
@@ -184,6 +191,31 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8 with a few bad bytes: a stray byte of another code page pasted into
+    one name, or a body cut inside a character. Read as UTF-8 they cost one U+FFFD
+    each; read as a single-byte code page every letter of every name would change.
+    Bytes of a single-byte page form valid UTF-8 sequences practically never, so
+    at least four good sequences for each bad one, or only the last character cut,
+    is taken for UTF-8."""
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - body.count("\ufffd".encode())
+    non_ascii = len(text) - (len(body) - len(body.translate(None, _ASCII)))
+    good = non_ascii - bad
+    return bad * 4 <= good or _is_utf8(body[: _last_lead(body)])
+
+
+def _last_lead(body: bytes) -> int:
+    """Where the body's last multi-byte character starts, if it is cut short."""
+    for back in range(1, min(4, len(body)) + 1):
+        byte = body[-back]
+        if byte & 0xC0 == 0xC0:  # a lead byte: the character starts here
+            return len(body) - back
+        if byte & 0xC0 != 0x80:  # ASCII: nothing is cut
+            break
+    return len(body)
 
 
 def _believable(encoding: str, body: bytes) -> bool:

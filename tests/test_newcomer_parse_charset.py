@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.charset import decode_body
 from tests.cli_helpers import run_cli
 from tests.conftest import FIXTURES
 
@@ -87,3 +88,41 @@ def test_a_page_reads_the_same_in_the_encoding_it_declares(
     assert got["outcome"] == "ok", label
     assert got["organization"] == expected["organization"], label
     assert got["actions"] == expected["actions"], label
+
+
+@pytest.mark.parametrize("stray", [b"\x92", b"\xe4", b"\xc3"])
+@pytest.mark.parametrize("where", ["in the body", "at the very end"])
+def test_a_utf8_page_with_a_stray_byte_stays_utf8(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    stray: bytes,
+    where: str,
+) -> None:
+    # One byte of another code page pasted into the page (or the file cut inside
+    # a character) left it no longer clean UTF-8, and it was read whole as cp1250:
+    # every Finnish name came out "YmpĂ¤ristĂ¶...". It costs one U+FFFD now.
+    plain = tmp_path / "plain.html"
+    plain.write_bytes(text.encode("utf-8"))
+    body = text.encode("utf-8")
+    if where == "in the body":
+        end = body.rindex(b"</body>")
+        body = body[:end] + stray + body[end:]
+    else:
+        body += stray
+    damaged = tmp_path / "damaged.html"
+    damaged.write_bytes(body)
+
+    expected = _parse(plain, monkeypatch, capsys)
+    got = _parse(damaged, monkeypatch, capsys)
+
+    assert got["organization"] == expected["organization"]
+    assert got["actions"] == expected["actions"]
+
+
+def test_a_latin1_page_labelled_utf8_is_still_read_as_latin1() -> None:
+    finnish = "<p>Ympäristöpalvelut: päästöt vähenevät, ilmasto lämpenee</p>"
+    for content_type in ("text/html; charset=utf-8", None):
+        decoded = decode_body(finnish.encode("latin-1"), content_type)
+        assert decoded.text == finnish
