@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import stamina
 import typer
 from platformdirs import user_data_dir
-from rich.console import Console
 
 from monitor.charset import decode_body
 from monitor.config import (
@@ -24,7 +23,7 @@ from monitor.config import (
 )
 from monitor.pipeline import CheckOutcome, CheckReport, read_page
 from monitor.saved import saved_page
-from monitor.tables import folding_table
+from monitor.tables import TerminalConsole, folding_table, printable
 from notifiers.render import describe
 from parsers.data import utc_time
 from parsers.errors import ConfigError, PlanwatchError
@@ -40,8 +39,9 @@ app = typer.Typer(
 # No console markup: names, URLs and reasons printed come from sites planwatch does
 # not control, and "[phase 2]" would vanish as a style, "[/]" end the command.
 # Bold text is asked for with rich's Text, never by writing tags into a string.
-out = Console(markup=False)
-err = Console(stderr=True, markup=False)
+# Control characters in them are written as escapes (monitor.tables.printable).
+out = TerminalConsole(markup=False)
+err = TerminalConsole(stderr=True, markup=False)
 
 DbOption = Annotated[
     str | None,
@@ -76,13 +76,24 @@ def _target(db: str | None, config: Config | None) -> str:
     return db or (config.planwatch.db if config else None) or default_db()
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log lines quote scraped names and URLs: no control character of theirs
+    reaches the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
 @app.callback()
 def _setup(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        _PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO if verbose else logging.WARNING, handlers=[handler]
     )
     # stamina logs each retry as a bare "stamina.retry_scheduled" WARNING; planwatch
     # logs its own, with the attempt and the (redacted) URL.

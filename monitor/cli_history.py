@@ -38,7 +38,7 @@ from monitor.cli import (
 from monitor.config import Config, Name, is_http_url, load_config
 from monitor.pipeline import observe_saved, record_check
 from monitor.saved import MAX_PAGE_BYTES, saved_page
-from monitor.tables import folding_table
+from monitor.tables import folding_table, printable
 from notifiers.render import describe
 from parsers.errors import PlanwatchError
 from storage import export as exporting
@@ -192,8 +192,10 @@ def _print_history(found: history.ActionHistory) -> None:
     out.print(
         Text.assemble(
             (
-                f"{found.ref.source}: "
-                f"{found.ref.identifier or found.ref.platform_id}. {name}",
+                printable(
+                    f"{found.ref.source}: "
+                    f"{found.ref.identifier or found.ref.platform_id}. {name}"
+                ),
                 "bold",
             ),
             f" (id {found.ref.platform_id}), seen "
@@ -283,7 +285,7 @@ def _print_table(table: history.Table) -> None:
         title += f", {org_name or 'organization ' + table.organization.platform_id}"
     out.print(
         Text.assemble(
-            (title, "bold"),
+            (printable(title), "bold"),
             f" as of {_stamp(table.as_of)}: {len(table.actions)} actions",
         ),
         highlight=False,
