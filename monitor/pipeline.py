@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -575,13 +576,14 @@ class _Run:
     # -- removals -----------------------------------------------------------------
 
     def confirm_removals(self) -> None:
-        gone_urls = {o.url for o in self.observations if o.not_found}
+        # Discovery percent-encodes an identifier in a URL, the parsers do not.
+        gone_urls = {unquote(o.url) for o in self.observations if o.not_found}
         for action_id, (record, state) in list(self.actions.items()):
             if record.removed_at is not None or action_id in self.merged.actions:
                 continue
             if state is None:
                 continue
-            own_page_gone = state.url is not None and state.url in gone_urls
+            own_page_gone = state.url is not None and unquote(state.url) in gone_urls
             self.unsettled = True  # an action no page shows
             if own_page_gone and self.complete:
                 self._remove(record, state, "its page answers not found")

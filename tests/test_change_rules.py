@@ -229,6 +229,23 @@ def test_its_own_page_answering_not_found_removes_at_once(db: Database) -> None:
     assert kinds(gone) == ["action_count_changed", "action_removed"]
 
 
+def test_its_page_answering_not_found_removes_it_however_its_url_is_written(
+    db: Database,
+) -> None:
+    # Discovery writes an action page's URL percent-encoded (/actions/%C3%842),
+    # the parser as the identifier reads (/actions/Ä2): one page either way.
+    items = [Item("1", "on_time"), Item("Ä2", "late")]
+    check(db, [org_page("1", items, T0)], T0)
+    gone = check(
+        db,
+        [org_page("1", items[:1], T0), not_found(f"{SITE}/actions/%C3%842", T0)],
+        T0 + HOUR,
+    )
+    assert kinds(gone) == ["action_count_changed", "action_removed"]
+    [removed] = [e for e in gone.events if e.kind is EventKind.ACTION_REMOVED]
+    assert removed.detail["reason"] == "its page answers not found"
+
+
 def test_a_failing_source_removes_nothing_and_alerts_once(db: Database) -> None:
     url = f"{SITE}/en/organizations/1"
     rules = ChangeRules(failures_before_alert=2)
