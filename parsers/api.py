@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from parsers import data as d
+from parsers import sitemap
 from parsers.errors import ParseError
 from parsers.raw import text
 from parsers.records import (
@@ -297,7 +298,7 @@ def cross_check(page: ParsedPage, api: Mapping[str, Action]) -> list[Anomaly]:
                 f"the page shows actions the API does not: {extra}",
             )
         )
-    if page.kind is PageKind.ACTION_LIST and "?" not in page.url:
+    if page.kind is PageKind.ACTION_LIST and not sitemap.filtered(page.url):
         missing = sorted(set(api) - seen, key=_natural)
         if missing and seen:
             anomalies.append(

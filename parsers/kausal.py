@@ -19,13 +19,13 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import msgspec
 from selectolax.lexbor import LexborHTMLParser
 
 from parsers import data as d
-from parsers import embedded, i18n, markup, reltime
+from parsers import embedded, i18n, markup, reltime, sitemap
 from parsers import raw as raw_shapes
 from parsers.records import (
     ID_FROM_IDENTIFIER,
@@ -181,9 +181,8 @@ class _Page:
         self.language = (root.attributes.get("lang") if root else None) or None
         self.prefix = _site_prefix(url)
         self.section, self.path_id = _path(url)
-        self.filtered = bool(
-            set(parse_qs(urlsplit(url).query)) - {"view"}
-        )  # a filtered list shows only part of the actions its data holds
+        # a filtered list shows only part of the actions its data holds
+        self.filtered = sitemap.filtered(url)
         self._test_ids: frozenset[str] | None = None
         self.problems: list[str] = []  # embedded values that did not read
 

@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from parsers.records import ParsedPage
 
@@ -62,6 +62,12 @@ def organization_ids(pages: Iterable[ParsedPage]) -> list[str]:
             if action.primary_org_id is not None:
                 found.setdefault(action.primary_org_id, None)
     return sorted(found, key=_natural)
+
+
+def filtered(url: str) -> bool:
+    """Whether an action list's URL asks for part of the plan (?organization=...,
+    a search); ``view`` only chooses cards or the dashboard, every action shown."""
+    return bool(set(parse_qs(urlsplit(url).query)) - {"view"})
 
 
 def action_url(prefix: str, identifier: str) -> str:

@@ -23,7 +23,7 @@ from monitor.localserve import read_fixture
 from monitor.pipeline import CheckOutcome, PageObservation, observe_saved, record_check
 from parsers import api
 from parsers.errors import ParseError
-from parsers.records import Layer, Outcome, PageKind, ParsedPage
+from parsers.records import Action, Layer, Outcome, PageKind, ParsedPage
 from storage.db import Database
 from storage.events import EventKind
 from tests.fidelity_corpus import SERIES, UI_2026
@@ -440,3 +440,46 @@ def test_half_an_emoji_in_an_answer_becomes_a_replacement_character(
     assert action.identifier.endswith("\ufffd")
     for page in pages:
         msgspec.json.encode(page)  # raises on a character with no UTF-8 form
+
+
+@pytest.mark.parametrize(
+    ("query", "missing"),
+    [
+        ("", True),
+        ("?view=dashboard", True),  # every action, as a table
+        ("?view=list", True),
+        ("?organization=7", False),  # part of the plan
+        ("?view=dashboard&q=heat", False),
+    ],
+)
+def test_an_unfiltered_list_lacking_an_api_action_disagrees(
+    query: str, missing: bool
+) -> None:
+    def action(platform_id: str) -> Action:
+        return Action(
+            id=platform_id,
+            identifier=platform_id,
+            name=f"Action {platform_id}",
+            url=f"https://example.org/actions/{platform_id}",
+            status=None,
+            phase=None,
+            tasks=None,
+            updated_at=None,
+            completion=None,
+        )
+
+    page = ParsedPage(
+        kind=PageKind.ACTION_LIST,
+        outcome=Outcome.OK,
+        url=f"https://example.org/actions{query}",
+        language="en",
+        observed_at=NOW,
+        organization=None,
+        actions=(action("1"),),
+        layer=Layer.EMBEDDED,
+    )
+    found = api.cross_check(page, {"1": action("1"), "2": action("2")})
+    details = [a.detail for a in found]
+    assert details == (
+        ["the API lists actions the page does not: ['2']"] if missing else []
+    )
