@@ -38,7 +38,7 @@ from parsers.records import (
     ParsedPage,
 )
 
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 
 PLANS_QUERY = """
 query PlanwatchPlans($hostname: String) {
@@ -109,7 +109,7 @@ class ApiPlan:
 
 def actions_query(lang: str) -> str:
     """The actions query, asking for ``lang`` (an operation directive)."""
-    if not _LANGUAGE.match(lang):
+    if not _LANGUAGE.fullmatch(lang):
         raise ValueError(f"not a language code: {lang!r}")
     return _ACTIONS_QUERY % {"lang": lang}
 

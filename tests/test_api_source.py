@@ -259,6 +259,8 @@ def test_answer_errors_name_what_went_wrong() -> None:
         api.answer_data([], "planActions (fi)")
     with pytest.raises(ValueError, match="not a language code"):
         api.actions_query('fi") { evil }')
+    with pytest.raises(ValueError, match="not a language code"):
+        api.actions_query("fi\n")  # a plan's primaryLanguage as the API gave it
 
 
 def _round_pages(name: str, lang: str) -> list[PageObservation]:
