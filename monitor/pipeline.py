@@ -42,6 +42,7 @@ from notifiers.subscriptions import Routing
 from notifiers.targets import Target
 from parsers.kausal import parse_page, parser_failure, resolve_identifier_keys
 from parsers.records import Outcome, ParsedPage, TimelinessLimits
+from parsers.sitemap import action_identifiers
 from storage import memory, repo, snapshots
 from storage.db import Database
 from storage.events import Event, EventKind
@@ -113,13 +114,32 @@ class PageObservation:
 
     @property
     def not_found(self) -> bool:
+        """The page says its action is gone. Only an action's own page can: an
+        action list or organization page answering not found (a moved plan, a
+        mistyped address, a language the plan lacks) is a page not read."""
+        if not action_identifiers([self.url]):
+            return False
+        return self._answered_not_found
+
+    @property
+    def _answered_not_found(self) -> bool:
         if self.status_code in NOT_FOUND_STATUSES:
             return True
         return self.page is not None and self.page.outcome is Outcome.NOT_FOUND
 
     @property
     def failed(self) -> bool:
-        return self.page is None and not self.not_found
+        unread = self.page is None or self._answered_not_found
+        return unread and not self.not_found
+
+    @property
+    def problem(self) -> str:
+        """Why a failed page was not read, for the source_failing event."""
+        if self.error:
+            return self.error
+        if self._answered_not_found:
+            return f"{self.url} answered not found"
+        return self.fetch_outcome
 
     @property
     def layout_problems(self) -> list[str]:
@@ -623,7 +643,7 @@ class _Run:
                 and not source.failing_reported
             ):
                 source.failing_reported = True
-                reasons = sorted({o.error or o.fetch_outcome for o in failed})
+                reasons = sorted({o.problem for o in failed})
                 self._emit_source(
                     EventKind.SOURCE_FAILING,
                     {
