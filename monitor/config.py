@@ -448,10 +448,24 @@ def _has_password(url: str) -> bool:
         return False
 
 
+def _header_text(value: str) -> str:
+    # Both go into the User-Agent header, which is ASCII on one line: an accented
+    # name or a line break ended the first fetch in a traceback.
+    if not value.strip() or not (value.isascii() and value.isprintable()):
+        raise ValueError(
+            "give printable ASCII text on one line (it is sent in the User-Agent "
+            "header), e.g. 'watch@example.org'"
+        )
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(_header_text)]
+
+
 class Settings(_Strict):
-    contact: str | None = None
+    contact: HeaderText | None = None
     db: str | None = None
-    user_agent: str = "planwatch/0.1"
+    user_agent: HeaderText = "planwatch/0.1"
     min_delay_seconds: float = Field(default=1.0, ge=0, le=3600)
     # Daily jobs (monitor.scheduling.register_daily) run at this local time of day
     # in this time zone, once per local day whatever daylight saving time does.
