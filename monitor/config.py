@@ -54,6 +54,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.fetch import redact_url
 from notifiers.subscriptions import (
     WEEKDAYS,
     DeliveryPolicy,
@@ -159,7 +160,7 @@ class SourceConfig(_Strict):
     def _urls(cls, pages: list[str]) -> list[str]:
         for url in pages:
             if not is_http_url(url):
-                raise ValueError(f"not an http(s) URL: {url!r}")
+                raise ValueError(f"not an http(s) URL: {redact_url(url)!r}")
         return pages
 
     @field_validator("interval_minutes")
@@ -177,10 +178,12 @@ class SourceConfig(_Strict):
         if url is None:
             return None
         if not is_http_url(url):
-            raise ValueError(f"not an http(s) URL: {url!r}")
+            raise ValueError(f"not an http(s) URL: {redact_url(url)!r}")
         parts = urlsplit(url)
         if parts.query or parts.fragment:
-            raise ValueError(f"give the site's root, without ? or #: {url!r}")
+            raise ValueError(
+                f"give the site's root, without ? or #: {redact_url(url)!r}"
+            )
         return url.rstrip("/")
 
     @model_validator(mode="before")
@@ -589,6 +592,8 @@ def _explain(exc: ValidationError) -> str:
         shown = (
             "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
         )
+        if isinstance(value, str) and "://" in value:
+            shown = f" = {redact_url(value)!r}"  # a site's password, say
         if any(word in key for word in ("url", "password", "params", "user")):
             shown = ""  # may be a secret
         loc = error["loc"]
