@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from parsers.data import utc_time
@@ -130,6 +131,7 @@ def _page(
             f"{where}: WARC-Target-URI {url[:200]!r} is not an http(s) URL"
         )
     observed_at = _warc_date(where, headers.get_header("WARC-Date"))
+    _check_encoding(f"{where} ({url[:200]})", http.get_header("Content-Encoding"))
     status = _status(f"{where} ({url[:200]})", http.get_statuscode())
     body = record.content_stream().read(max_body + 1)  # type: ignore[attr-defined]
     if len(body) > max_body:
@@ -148,6 +150,20 @@ def _page(
         headers={name.lower(): value for name, value in http.headers},
         body=body,
     )
+
+
+def _check_encoding(where: str, value: str | None) -> None:
+    # warcio opens the encodings it has a decompressor for and hands any other
+    # body over still compressed, which would be read as a page that is no page.
+    encoding = (value or "").strip().lower()
+    if encoding in ("", "identity"):
+        return
+    if encoding not in BufferedReader.get_supported_decompressors():
+        raise PlanwatchError(
+            f"{where}: the body is {encoding[:40]!r}-compressed (Content-Encoding), "
+            "which planwatch cannot open here (for br: pip install brotli); "
+            "nothing was imported"
+        )
 
 
 def _status(where: str, value: str | None) -> int | None:
