@@ -10,7 +10,7 @@ import typer
 from monitor.cli import ConfigOption, JsonOption, app, out
 from monitor.config import Settings, is_http_url, load_config
 from monitor.discover import Discovery, discover_site
-from monitor.fetch import FetchPolicy
+from monitor.fetch import FetchPolicy, redact_url
 from monitor.workers import FetchLoop
 from parsers.errors import ConfigError
 
@@ -46,8 +46,8 @@ def _print_discovery(found: Discovery, as_json: bool) -> None:
         out.print_json(
             json.dumps(
                 {
-                    "site": found.site,
-                    "pages": list(found.pages),
+                    "site": redact_url(found.site),
+                    "pages": [redact_url(page) for page in found.pages],
                     "actions": found.actions,
                     "organizations": found.organizations,
                     "problems": list(found.problems),
@@ -55,8 +55,9 @@ def _print_discovery(found: Discovery, as_json: bool) -> None:
             )
         )
         return
+    # A site behind basic auth has its password in every page's URL.
     for page in found.pages:
-        out.print(page, highlight=False, soft_wrap=True)
+        out.print(redact_url(page), highlight=False, soft_wrap=True)
     if len(found.pages) <= 1:
         out.print("found nothing but the action list's address", highlight=False)
     else:
