@@ -40,7 +40,12 @@ from monitor.rules import ChangeRules
 from notifiers.outbox import queue_check
 from notifiers.subscriptions import Routing
 from notifiers.targets import Target
-from parsers.kausal import parse_page, parser_failure, resolve_identifier_keys
+from parsers.kausal import (
+    parse_page,
+    parser_failure,
+    public_url,
+    resolve_identifier_keys,
+)
 from parsers.records import Outcome, ParsedPage, TimelinessLimits
 from parsers.sitemap import action_identifiers
 from storage import memory, repo, snapshots
@@ -595,7 +600,7 @@ class _Run:
     # -- removals -----------------------------------------------------------------
 
     def confirm_removals(self) -> None:
-        gone_urls = {o.url for o in self.observations if o.not_found}
+        gone_urls = {public_url(o.url) for o in self.observations if o.not_found}
         for action_id, (record, state) in list(self.actions.items()):
             if record.removed_at is not None or action_id in self.merged.actions:
                 continue
