@@ -35,7 +35,7 @@ from monitor.changes import (
     merge_pages,
     restore,
 )
-from monitor.fetch import Fetcher, FetchOutcome, FetchResult
+from monitor.fetch import Fetcher, FetchOutcome, FetchResult, redact_url
 from monitor.rules import ChangeRules
 from notifiers.outbox import queue_check
 from notifiers.subscriptions import Routing
@@ -143,7 +143,7 @@ class PageObservation:
         if self.error:
             return self.error
         if self._answered_not_found:
-            return f"{self.url} answered not found"
+            return f"{redact_url(self.url)} answered not found"
         return self.fetch_outcome
 
     @property
@@ -151,7 +151,7 @@ class PageObservation:
         if self.page is None:
             return []
         return [
-            f"{self.url}: {a.code}: {a.detail}"
+            f"{redact_url(self.url)}: {a.code}: {a.detail}"
             for a in self.page.anomalies
             if a.code in LAYOUT_ANOMALIES
         ]
@@ -632,13 +632,15 @@ class _Run:
         failed = [o for o in self.observations if o.failed]
         layout = [p for o in self.observations for p in o.layout_problems]
         layout += [
-            f"{o.url}: {a.detail}"
+            f"{redact_url(o.url)}: {a.detail}"
             for o in self.observations
             if o.page is not None and o.page.outcome is Outcome.LAYOUT_UNRECOGNISED
             for a in o.page.anomalies
             if a.code not in LAYOUT_ANOMALIES  # listed above already
         ]
-        layout += [f"{url}: actions without platform ids" for url in self.unkeyed]
+        layout += [
+            f"{redact_url(url)}: actions without platform ids" for url in self.unkeyed
+        ]
         source = self.source
 
         if failed:
@@ -654,7 +656,7 @@ class _Run:
                     {
                         "reason": f"{len(failed)} of {len(self.observations)} pages "
                         f"failed: {'; '.join(reasons[:3])}",
-                        "pages": [o.url for o in failed],
+                        "pages": [redact_url(o.url) for o in failed],
                     },
                 )
         else:
