@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -84,6 +86,7 @@ DEADLINE_KINDS = frozenset(
     }
 )
 NOT_FOUND_STATUSES = frozenset({404, 410})
+_ORGANIZATION_PAGE = re.compile(r"/organizations/[^/?#]+/?$")
 
 
 class CheckOutcome(enum.StrEnum):
@@ -119,12 +122,16 @@ class PageObservation:
 
     @property
     def not_found(self) -> bool:
-        """The page says its action is gone. Only an action's own page can: an
-        action list or organization page answering not found (a moved plan, a
-        mistyped address, a language the plan lacks) is a page not read."""
-        if not action_identifiers([self.url]):
-            return False
-        return self._answered_not_found
+        """The page says the action or organization it is about is gone. Only their
+        own pages can: an action list answering not found (a moved plan, a mistyped
+        address, a language the plan lacks) is a page not read, and so is an
+        organization page answering 404 (the platform answers 200 with its
+        not-found page, as for an organization deleted)."""
+        if action_identifiers([self.url]):
+            return self._answered_not_found
+        if _ORGANIZATION_PAGE.search(urlsplit(self.url).path):
+            return self.page is not None and self.page.outcome is Outcome.NOT_FOUND
+        return False
 
     @property
     def _answered_not_found(self) -> bool:
