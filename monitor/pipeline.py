@@ -33,6 +33,7 @@ from monitor.changes import (
     diff_action,
     diff_organization,
     fingerprint,
+    folded_update_flip,
     hold_flips,
     merge_pages,
     restore,
@@ -517,6 +518,8 @@ class _Run:
         changes: list[Change] = []
         if previous is not None:
             changes, held = hold_flips(diff_action(previous, state), *seen)
+            if not any(c.field == "updated_at" for c in [*changes, *held]):
+                held += folded_update_flip(previous, state, *seen)
             state = restore(state, previous, held)
             self._log_held("action", action_id, held)
             self.unsettled = self.unsettled or bool(held)
