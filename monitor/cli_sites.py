@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -25,7 +26,10 @@ def discover(
 ) -> None:
     """List a site's action list, action pages and organization pages."""
     if not is_http_url(site):
-        raise ConfigError(f"not an http(s) URL: {site!r}")
+        raise ConfigError(f"not an http(s) URL: {redact_url(site)!r}")
+    if urlsplit(site).query or urlsplit(site).fragment:
+        # As a config's site: a query would swallow every path built on it.
+        raise ConfigError(f"give the site's root, without ? or #: {redact_url(site)!r}")
     settings = load_config(config).planwatch if config else Settings()
     policy = FetchPolicy(
         user_agent=settings.user_agent,
