@@ -617,9 +617,28 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
     known = sorted(getattr(model, "model_fields", {}))
     if not known:
         return "not a key planwatch knows"
+    tables = [
+        table
+        for table, other in _TABLES.items()
+        if other is not model and str(loc[-1]) in other.model_fields
+    ]
     close = difflib.get_close_matches(str(loc[-1]), known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
+    if tables:
+        # A key of another table (min_delay_seconds under [[sources]]): a near
+        # name here ("jitter_seconds") would be another setting.
+        verb = "has" if len(tables) == 1 else "have"
+        hint = f"{', '.join(tables)} {verb} a key of that name; "
     return f"not a key planwatch knows here; {hint}known: {', '.join(known)}"
+
+
+_TABLES: dict[str, type[BaseModel]] = {
+    "[planwatch]": Settings,
+    "[[sources]]": SourceConfig,
+    "[[targets]]": TargetConfig,
+    "[[subscriptions]]": SubscriptionConfig,
+    "[notifications]": NotificationSettings,
+}
 
 
 def _model_in(annotation: Any) -> Any:
