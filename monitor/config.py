@@ -6,7 +6,8 @@ so the config itself can be shared::
 
     [planwatch]
     contact = "watch@example.org"     # sent in the User-Agent
-    db = "planwatch.sqlite"           # optional; --db and PLANWATCH_DB win
+    db = "planwatch.sqlite"           # optional, beside this file unless absolute;
+                                      # --db and PLANWATCH_DB win
 
     [[sources]]
     name = "espoo"
@@ -570,7 +571,17 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(raw, str(path))
+    config = parse_config(raw, str(path))
+    db = config.planwatch.db
+    if not db or "://" in db or db == ":memory:":
+        return config
+    if not Path(db).expanduser().is_absolute():
+        # The config's neighbour, wherever planwatch runs (a systemd unit in /,
+        # cron in $HOME): from the working directory, one config kept two
+        # histories.
+        settings = config.planwatch.model_copy(update={"db": str(path.parent / db)})
+        config = config.model_copy(update={"planwatch": settings})
+    return config
 
 
 def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
