@@ -208,7 +208,7 @@ def read_page(
     try:
         return parse_page(body, url, observed_at=observed_at, date_header=date_header)
     except Exception as error:  # a bug on some page's input: said, and recorded
-        logger.exception("%s: the parser failed", url)
+        logger.exception("%s: the parser failed", redact_url(url))
         return parser_failure(url, observed_at or datetime.now(UTC), error)
 
 
