@@ -491,6 +491,20 @@ def hold_flips(
     return report, held
 
 
+def folded_update_flip(
+    old: ActionState, new: ActionState, now: Fingerprint, recent: Sequence[Fingerprint]
+) -> list[Change]:
+    """The "information updated" time going back to a recent value, as a change to
+    hold, when the diff folded it into the action's other changes (it reports
+    ``updated`` only alone): a flip holds it with the values it came with."""
+    if old.updated_exact == new.updated_exact:
+        return []
+    change = Change(
+        EventKind.UPDATED, "updated_at", old.updated_exact, new.updated_exact, {}
+    )
+    return hold_flips([change], now, recent)[1]
+
+
 def restore(state: S, previous: S, held: Iterable[Change]) -> S:
     """``state`` with the held fields put back to their previous values."""
     attributes: Mapping[str, tuple[str, ...]] = (

@@ -171,7 +171,9 @@ def _try_label(body: bytes, label: str, source: str) -> Decoded | None:
 
     try:
         return Decoded(body.decode(name), name, source)
-    except UnicodeDecodeError:
+    except (UnicodeError, LookupError):
+        # Bytes the label does not fit; or a codec that is no text encoding
+        # (rot13, base64, zlib: LookupError) or that decodes nothing (undefined).
         pass
     if name == "utf-8" and _mostly_utf8(body):
         return Decoded(body.decode("utf-8", errors="replace"), "utf-8", source)

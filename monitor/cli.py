@@ -16,6 +16,7 @@ from platformdirs import user_data_dir
 from monitor.charset import decode_body
 from monitor.config import (
     Config,
+    Name,
     SourceConfig,
     TargetConfig,
     is_http_url,
@@ -286,6 +287,7 @@ def _config(
         return config
     if not urls:
         raise PlanwatchError("nothing to check: give --config FILE or page URLs")
+    check_source_name(source)
     from pydantic import SecretStr, ValidationError
 
     try:
@@ -300,6 +302,18 @@ def _config(
         from monitor.config import _explain
 
         raise PlanwatchError(f"command line: {_explain(exc)}") from None
+
+
+def check_source_name(source: str) -> None:
+    """A --source is a name a config would give: the web view addresses sources
+    by it. Refused naming the option, not the config key it becomes."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        TypeAdapter(Name).validate_python(source)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"]
+        raise PlanwatchError(f"--source {source!r}: {message}") from None
 
 
 def parse_moment(

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
-from pydantic import TypeAdapter, ValidationError
 from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,11 +30,12 @@ from monitor.cli import (
     _print_events,
     app,
     as_of_moment,
+    check_source_name,
     default_db,
     out,
     parse_moment,
 )
-from monitor.config import Config, Name, is_http_url, load_config
+from monitor.config import Config, is_http_url, load_config
 from monitor.pipeline import observe_saved, record_check
 from monitor.saved import MAX_PAGE_BYTES, saved_page
 from monitor.tables import folding_table, printable
@@ -525,7 +525,7 @@ def import_(
     ] = 30.0,
 ) -> None:
     """Load saved pages as if they had been fetched at their times."""
-    _check_source_name(source)
+    check_source_name(source)
     if not gap > 0:
         raise PlanwatchError(f"--gap {gap}: give a number of minutes above 0")
     crawls = (
@@ -539,15 +539,6 @@ def import_(
         _import(database, source, crawls)
     finally:
         database.close()
-
-
-def _check_source_name(source: str) -> None:
-    # The name a config would give: the web view addresses sources by it.
-    try:
-        TypeAdapter(Name).validate_python(source)
-    except ValidationError as exc:
-        message = exc.errors()[0]["msg"]
-        raise PlanwatchError(f"--source {source!r}: {message}") from None
 
 
 def _import(

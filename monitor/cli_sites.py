@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
 from monitor.cli import ConfigOption, JsonOption, app, out
 from monitor.config import Settings, is_http_url, load_config
 from monitor.discover import Discovery, discover_site
-from monitor.fetch import FetchPolicy
+from monitor.fetch import FetchPolicy, redact_url
 from monitor.workers import FetchLoop
 from parsers.errors import ConfigError
 
@@ -25,7 +26,10 @@ def discover(
 ) -> None:
     """List a site's action list, action pages and organization pages."""
     if not is_http_url(site):
-        raise ConfigError(f"not an http(s) URL: {site!r}")
+        raise ConfigError(f"not an http(s) URL: {redact_url(site)!r}")
+    if urlsplit(site).query or urlsplit(site).fragment:
+        # As a config's site: a query would swallow every path built on it.
+        raise ConfigError(f"give the site's root, without ? or #: {redact_url(site)!r}")
     settings = load_config(config).planwatch if config else Settings()
     policy = FetchPolicy(
         user_agent=settings.user_agent,
@@ -46,8 +50,8 @@ def _print_discovery(found: Discovery, as_json: bool) -> None:
         out.print_json(
             json.dumps(
                 {
-                    "site": found.site,
-                    "pages": list(found.pages),
+                    "site": redact_url(found.site),
+                    "pages": [redact_url(page) for page in found.pages],
                     "actions": found.actions,
                     "organizations": found.organizations,
                     "problems": list(found.problems),
@@ -55,8 +59,9 @@ def _print_discovery(found: Discovery, as_json: bool) -> None:
             )
         )
         return
+    # A site behind basic auth has its password in every page's URL.
     for page in found.pages:
-        out.print(page, highlight=False, soft_wrap=True)
+        out.print(redact_url(page), highlight=False, soft_wrap=True)
     if len(found.pages) <= 1:
         out.print("found nothing but the action list's address", highlight=False)
     else:

@@ -6,7 +6,8 @@ so the config itself can be shared::
 
     [planwatch]
     contact = "watch@example.org"     # sent in the User-Agent
-    db = "planwatch.sqlite"           # optional; --db and PLANWATCH_DB win
+    db = "planwatch.sqlite"           # optional, beside this file unless absolute;
+                                      # --db and PLANWATCH_DB win
 
     [[sources]]
     name = "espoo"
@@ -54,6 +55,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.fetch import redact_url
 from notifiers.subscriptions import (
     WEEKDAYS,
     DeliveryPolicy,
@@ -159,7 +161,7 @@ class SourceConfig(_Strict):
     def _urls(cls, pages: list[str]) -> list[str]:
         for url in pages:
             if not is_http_url(url):
-                raise ValueError(f"not an http(s) URL: {url!r}")
+                raise ValueError(f"not an http(s) URL: {redact_url(url)!r}")
         return pages
 
     @field_validator("interval_minutes")
@@ -177,10 +179,12 @@ class SourceConfig(_Strict):
         if url is None:
             return None
         if not is_http_url(url):
-            raise ValueError(f"not an http(s) URL: {url!r}")
+            raise ValueError(f"not an http(s) URL: {redact_url(url)!r}")
         parts = urlsplit(url)
         if parts.query or parts.fragment:
-            raise ValueError(f"give the site's root, without ? or #: {url!r}")
+            raise ValueError(
+                f"give the site's root, without ? or #: {redact_url(url)!r}"
+            )
         return url.rstrip("/")
 
     @model_validator(mode="before")
@@ -448,10 +452,24 @@ def _has_password(url: str) -> bool:
         return False
 
 
+def _header_text(value: str) -> str:
+    # Both go into the User-Agent header, which is ASCII on one line: an accented
+    # name or a line break ended the first fetch in a traceback.
+    if not value.strip() or not (value.isascii() and value.isprintable()):
+        raise ValueError(
+            "give printable ASCII text on one line (it is sent in the User-Agent "
+            "header), e.g. 'watch@example.org'"
+        )
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(_header_text)]
+
+
 class Settings(_Strict):
-    contact: str | None = None
+    contact: HeaderText | None = None
     db: str | None = None
-    user_agent: str = "planwatch/0.1"
+    user_agent: HeaderText = "planwatch/0.1"
     min_delay_seconds: float = Field(default=1.0, ge=0, le=3600)
     # Daily jobs (monitor.scheduling.register_daily) run at this local time of day
     # in this time zone, once per local day whatever daylight saving time does.
@@ -553,7 +571,17 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(raw, str(path))
+    config = parse_config(raw, str(path))
+    db = config.planwatch.db
+    if not db or "://" in db or db == ":memory:":
+        return config
+    if not Path(db).expanduser().is_absolute():
+        # The config's neighbour, wherever planwatch runs (a systemd unit in /,
+        # cron in $HOME): from the working directory, one config kept two
+        # histories.
+        settings = config.planwatch.model_copy(update={"db": str(path.parent / db)})
+        config = config.model_copy(update={"planwatch": settings})
+    return config
 
 
 def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
@@ -575,6 +603,8 @@ def _explain(exc: ValidationError) -> str:
         shown = (
             "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
         )
+        if isinstance(value, str) and "://" in value:
+            shown = f" = {redact_url(value)!r}"  # a site's password, say
         if any(word in key for word in ("url", "password", "params", "user")):
             shown = ""  # may be a secret
         loc = error["loc"]
@@ -598,9 +628,28 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
     known = sorted(getattr(model, "model_fields", {}))
     if not known:
         return "not a key planwatch knows"
+    tables = [
+        table
+        for table, other in _TABLES.items()
+        if other is not model and str(loc[-1]) in other.model_fields
+    ]
     close = difflib.get_close_matches(str(loc[-1]), known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
+    if tables:
+        # A key of another table (min_delay_seconds under [[sources]]): a near
+        # name here ("jitter_seconds") would be another setting.
+        verb = "has" if len(tables) == 1 else "have"
+        hint = f"{', '.join(tables)} {verb} a key of that name; "
     return f"not a key planwatch knows here; {hint}known: {', '.join(known)}"
+
+
+_TABLES: dict[str, type[BaseModel]] = {
+    "[planwatch]": Settings,
+    "[[sources]]": SourceConfig,
+    "[[targets]]": TargetConfig,
+    "[[subscriptions]]": SubscriptionConfig,
+    "[notifications]": NotificationSettings,
+}
 
 
 def _model_in(annotation: Any) -> Any:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from monitor.config import SourceConfig
-from monitor.fetch import Fetcher, FetchResult
+from monitor.fetch import Fetcher, FetchResult, redact_url
 from monitor.pipeline import read_page
 from monitor.workers import FetchLoop
 from parsers.records import Outcome, PageKind, ParsedPage
@@ -50,8 +50,8 @@ class Discovery:
     def describe(self) -> str:
         problems = f"; {'; '.join(self.problems)}" if self.problems else ""
         return (
-            f"{self.site}: {len(self.pages)} pages ({self.actions} actions, "
-            f"{self.organizations} organizations){problems}"
+            f"{redact_url(self.site)}: {len(self.pages)} pages "
+            f"({self.actions} actions, {self.organizations} organizations){problems}"
         )
 
 
@@ -67,7 +67,9 @@ async def discover_site(fetcher: Fetcher, site: str) -> Discovery:
     if listing is not None and listing.kind is PageKind.ACTION_LIST:
         identifiers += [a.identifier for a in listing.actions if a.identifier]
     elif listing is not None:
-        problems.append(f"{prefix}/actions is not an action list ({listing.kind})")
+        problems.append(
+            f"{redact_url(prefix + '/actions')} is not an action list ({listing.kind})"
+        )
 
     action_pages: list[ParsedPage] = []
     for url in site_pages(prefix, identifiers, ())[1:]:
@@ -107,10 +109,12 @@ async def _from_sitemap(fetcher: Fetcher, url: str, problems: list[str]) -> list
 
 
 def _failure(result: FetchResult) -> str:
-    # The fetcher's errors already start with the page's URL; say it once.
-    if result.error and result.url in result.error:
+    # The fetcher's errors already start with the page's URL (redacted, as here:
+    # a site behind basic auth has its password in every URL); say it once.
+    shown = redact_url(result.url)
+    if result.error and shown in result.error:
         return result.error
-    return f"{result.url}: {result.error or result.outcome.value}"
+    return f"{shown}: {result.error or result.outcome.value}"
 
 
 async def _parse(fetcher: Fetcher, url: str, problems: list[str]) -> ParsedPage | None:
@@ -124,7 +128,7 @@ async def _parse(fetcher: Fetcher, url: str, problems: list[str]) -> ParsedPage 
         date_header=result.headers.get("date"),
     )
     if page.outcome is not Outcome.OK:
-        problems.append(f"{url}: {page.outcome.value}")
+        problems.append(f"{redact_url(url)}: {page.outcome.value}")
         return None
     return page
 

@@ -112,12 +112,19 @@ class Validators:
         return self.etag is None and self.last_modified is None
 
     def request_headers(self) -> dict[str, str]:
+        # A header goes out as ASCII: one with other bytes (an ETag "café" from a
+        # hand-rolled cache) ended every later fetch, and the check, in a
+        # UnicodeEncodeError; unsent, the page is fetched in full.
         headers = {}
-        if self.etag is not None:
+        if self.etag is not None and _sendable(self.etag):
             headers["If-None-Match"] = self.etag
-        if self.last_modified is not None:
+        if self.last_modified is not None and _sendable(self.last_modified):
             headers["If-Modified-Since"] = self.last_modified
         return headers
+
+
+def _sendable(value: str) -> bool:
+    return value.isascii() and value.isprintable()
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -112,7 +112,16 @@ def sqlite_lock_path(db: Database) -> Path | None:
 @contextlib.contextmanager
 def _file_lock(path: Path, command: str, *, wait: bool) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+", encoding="utf-8") as handle:
+    try:
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as exc:
+        # Another user's lock file (the service's, opened by an administrator),
+        # or a directory of that name.
+        raise StorageError(
+            f"cannot open the lock file {path} next to the database: "
+            f"{exc.strerror}; planwatch needs to write it to act on the database"
+        ) from None
+    with handle:
         if not _try_lock(handle):
             holder = _read_holder(handle)
             shown = holder.describe() if holder else "another planwatch process"

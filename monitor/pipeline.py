@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -32,17 +33,24 @@ from monitor.changes import (
     diff_action,
     diff_organization,
     fingerprint,
+    folded_update_flip,
     hold_flips,
     merge_pages,
     restore,
 )
-from monitor.fetch import Fetcher, FetchOutcome, FetchResult
+from monitor.fetch import Fetcher, FetchOutcome, FetchResult, redact_url
 from monitor.rules import ChangeRules
 from notifiers.outbox import queue_check
 from notifiers.subscriptions import Routing
 from notifiers.targets import Target
-from parsers.kausal import parse_page, parser_failure, resolve_identifier_keys
+from parsers.kausal import (
+    parse_page,
+    parser_failure,
+    public_url,
+    resolve_identifier_keys,
+)
 from parsers.records import Outcome, ParsedPage, TimelinessLimits
+from parsers.sitemap import action_identifiers
 from storage import memory, repo, snapshots
 from storage.db import Database
 from storage.events import Event, EventKind
@@ -79,6 +87,7 @@ DEADLINE_KINDS = frozenset(
     }
 )
 NOT_FOUND_STATUSES = frozenset({404, 410})
+_ORGANIZATION_PAGE = re.compile(r"/organizations/[^/?#]+/?$")
 
 
 class CheckOutcome(enum.StrEnum):
@@ -114,20 +123,43 @@ class PageObservation:
 
     @property
     def not_found(self) -> bool:
+        """The page says the action or organization it is about is gone. Only their
+        own pages can: an action list answering not found (a moved plan, a mistyped
+        address, a language the plan lacks) is a page not read, and so is an
+        organization page answering 404 (the platform answers 200 with its
+        not-found page, as for an organization deleted)."""
+        if action_identifiers([self.url]):
+            return self._answered_not_found
+        if _ORGANIZATION_PAGE.search(urlsplit(self.url).path):
+            return self.page is not None and self.page.outcome is Outcome.NOT_FOUND
+        return False
+
+    @property
+    def _answered_not_found(self) -> bool:
         if self.status_code in NOT_FOUND_STATUSES:
             return True
         return self.page is not None and self.page.outcome is Outcome.NOT_FOUND
 
     @property
     def failed(self) -> bool:
-        return self.page is None and not self.not_found
+        unread = self.page is None or self._answered_not_found
+        return unread and not self.not_found
+
+    @property
+    def problem(self) -> str:
+        """Why a failed page was not read, for the source_failing event."""
+        if self.error:
+            return self.error
+        if self._answered_not_found:
+            return f"{redact_url(self.url)} answered not found"
+        return self.fetch_outcome
 
     @property
     def layout_problems(self) -> list[str]:
         if self.page is None:
             return []
         return [
-            f"{self.url}: {a.code}: {a.detail}"
+            f"{redact_url(self.url)}: {a.code}: {a.detail}"
             for a in self.page.anomalies
             if a.code in LAYOUT_ANOMALIES
         ]
@@ -176,7 +208,7 @@ def read_page(
     try:
         return parse_page(body, url, observed_at=observed_at, date_header=date_header)
     except Exception as error:  # a bug on some page's input: said, and recorded
-        logger.exception("%s: the parser failed", url)
+        logger.exception("%s: the parser failed", redact_url(url))
         return parser_failure(url, observed_at or datetime.now(UTC), error)
 
 
@@ -486,6 +518,8 @@ class _Run:
         changes: list[Change] = []
         if previous is not None:
             changes, held = hold_flips(diff_action(previous, state), *seen)
+            if not any(c.field == "updated_at" for c in [*changes, *held]):
+                held += folded_update_flip(previous, state, *seen)
             state = restore(state, previous, held)
             self._log_held("action", action_id, held)
             self.unsettled = self.unsettled or bool(held)
@@ -576,8 +610,11 @@ class _Run:
     # -- removals -----------------------------------------------------------------
 
     def confirm_removals(self) -> None:
-        # Discovery percent-encodes an identifier in a URL, the parsers do not.
-        gone_urls = {unquote(o.url) for o in self.observations if o.not_found}
+        # Discovery percent-encodes an identifier in a URL, the parsers do not;
+        # and an action's URL is kept without the credentials its page had.
+        gone_urls = {
+            unquote(public_url(o.url)) for o in self.observations if o.not_found
+        }
         for action_id, (record, state) in list(self.actions.items()):
             if record.removed_at is not None or action_id in self.merged.actions:
                 continue
@@ -609,13 +646,15 @@ class _Run:
         failed = [o for o in self.observations if o.failed]
         layout = [p for o in self.observations for p in o.layout_problems]
         layout += [
-            f"{o.url}: {a.detail}"
+            f"{redact_url(o.url)}: {a.detail}"
             for o in self.observations
             if o.page is not None and o.page.outcome is Outcome.LAYOUT_UNRECOGNISED
             for a in o.page.anomalies
             if a.code not in LAYOUT_ANOMALIES  # listed above already
         ]
-        layout += [f"{url}: actions without platform ids" for url in self.unkeyed]
+        layout += [
+            f"{redact_url(url)}: actions without platform ids" for url in self.unkeyed
+        ]
         source = self.source
 
         if failed:
@@ -625,13 +664,13 @@ class _Run:
                 and not source.failing_reported
             ):
                 source.failing_reported = True
-                reasons = sorted({o.error or o.fetch_outcome for o in failed})
+                reasons = sorted({o.problem for o in failed})
                 self._emit_source(
                     EventKind.SOURCE_FAILING,
                     {
                         "reason": f"{len(failed)} of {len(self.observations)} pages "
                         f"failed: {'; '.join(reasons[:3])}",
-                        "pages": [o.url for o in failed],
+                        "pages": [redact_url(o.url) for o in failed],
                     },
                 )
         else:

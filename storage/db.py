@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.errors import SchemaMismatch, StorageError
@@ -92,8 +92,19 @@ def _sqlite_begin(connection: Connection) -> None:
     # front; sessions from Database.readers stay deferred and never wait.
     if connection.get_execution_options().get(READ_ONLY_OPTION):
         connection.exec_driver_sql("BEGIN")
-    else:
+        return
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        # The busy timeout ran out: another process (a VACUUM, a query in the
+        # sqlite3 shell, another writer) held the write lock all that time.
+        if "locked" not in str(exc.orig):
+            raise
+        raise StorageError(
+            f"the database {connection.engine.url.database} is locked: another "
+            f"process held its write lock for over {SQLITE_BUSY_TIMEOUT_MS / 1000:g} "
+            "s; try again when it has finished"
+        ) from None
 
 
 def alembic_config(engine: Engine) -> Config:

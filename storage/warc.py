@@ -8,6 +8,7 @@ each crawl is imported as one check (a check sees all of a source's pages togeth
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from parsers.data import utc_time
@@ -23,6 +25,7 @@ from parsers.errors import PlanwatchError
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+_STATUS = re.compile(r"[0-9]{3}")
 # The largest body read from an archive; planwatch passes its fetch limit.
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
@@ -128,7 +131,8 @@ def _page(
             f"{where}: WARC-Target-URI {url[:200]!r} is not an http(s) URL"
         )
     observed_at = _warc_date(where, headers.get_header("WARC-Date"))
-    status = http.get_statuscode()
+    _check_encoding(f"{where} ({url[:200]})", http.get_header("Content-Encoding"))
+    status = _status(f"{where} ({url[:200]})", http.get_statuscode())
     body = record.content_stream().read(max_body + 1)  # type: ignore[attr-defined]
     if len(body) > max_body:
         raise PlanwatchError(
@@ -142,10 +146,36 @@ def _page(
     return ArchivedPage(
         url=url,
         observed_at=observed_at,
-        status_code=int(status) if status and status.isdigit() else None,
+        status_code=status,
         headers={name.lower(): value for name, value in http.headers},
         body=body,
     )
+
+
+def _check_encoding(where: str, value: str | None) -> None:
+    # warcio opens the encodings it has a decompressor for and hands any other
+    # body over still compressed, which would be read as a page that is no page.
+    encoding = (value or "").strip().lower()
+    if encoding in ("", "identity"):
+        return
+    if encoding not in BufferedReader.get_supported_decompressors():
+        raise PlanwatchError(
+            f"{where}: the body is {encoding[:40]!r}-compressed (Content-Encoding), "
+            "which planwatch cannot open here (for br: pip install brotli); "
+            "nothing was imported"
+        )
+
+
+def _status(where: str, value: str | None) -> int | None:
+    # str.isdigit took '²00' (int() does not) and any length (SQLite's INTEGER
+    # does not); an HTTP status is three ASCII digits.
+    if not value:
+        return None
+    if not _STATUS.fullmatch(value):
+        raise PlanwatchError(
+            f"{where}: HTTP status {value[:40]!r} is not a three-digit status code"
+        )
+    return int(value)
 
 
 def _warc_date(where: str, value: str | None) -> datetime:
