@@ -28,12 +28,12 @@ import msgspec
 import stamina
 
 from monitor.config import Settings, SourceConfig
-from monitor.fetch import FetchOutcome, FetchPolicy, redact_url
+from monitor.fetch import FetchOutcome, FetchPolicy, guard_httpx_logs, redact_url
 from monitor.pipeline import PageObservation
 from monitor.workers import FetchLoop
 from parsers import api
 from parsers.errors import FetchError, ParseError
-from parsers.kausal import parser_failure
+from parsers.kausal import parser_failure, public_url
 from parsers.records import Action, Outcome, PageKind, ParsedPage
 from parsers.text import whole_characters
 
@@ -87,7 +87,7 @@ def _retrying(endpoint: str, reason: str, attempt: int) -> _Transient:
             redact_url(endpoint),
             reason,
         )
-    return _Transient(f"{endpoint}: {reason}")
+    return _Transient(f"{redact_url(endpoint)}: {reason}")
 
 
 async def _post(
@@ -101,11 +101,13 @@ async def _post(
                 return body, whole_characters(json.loads(body))
             except ValueError:
                 raise FetchError(
-                    f"{endpoint}: the answer is not JSON", url=endpoint
+                    f"{redact_url(endpoint)}: the answer is not JSON",
+                    url=redact_url(endpoint),
                 ) from None
             except RecursionError:
                 raise FetchError(
-                    f"{endpoint}: the answer nests too deeply to read", url=endpoint
+                    f"{redact_url(endpoint)}: the answer nests too deeply to read",
+                    url=redact_url(endpoint),
                 ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -121,7 +123,8 @@ async def _answer(
                 raise _retrying(endpoint, f"HTTP {response.status_code}", attempt)
             if response.status_code != 200:
                 raise FetchError(
-                    f"{endpoint}: HTTP {response.status_code}", url=endpoint
+                    f"{redact_url(endpoint)}: HTTP {response.status_code}",
+                    url=redact_url(endpoint),
                 )
             return await _limited(response, endpoint)
     except httpx.TransportError as exc:
@@ -139,9 +142,9 @@ async def _limited(response: httpx.Response, endpoint: str) -> bytes:
         size += len(chunk)
         if size > limit:
             raise FetchError(
-                f"{endpoint}: the answer is larger than {limit} bytes, the limit a "
-                "fetched page has",
-                url=endpoint,
+                f"{redact_url(endpoint)}: the answer is larger than {limit} bytes, "
+                "the limit a fetched page has",
+                url=redact_url(endpoint),
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -156,6 +159,7 @@ async def observe_api(
 ) -> list[PageObservation]:
     """The API's answers for ``target`` as observations (failed ones included)."""
     started = now or datetime.now(UTC)
+    guard_httpx_logs()
     headers = {"User-Agent": user_agent, "Accept": "application/json"}
     async with httpx.AsyncClient(
         headers=headers, timeout=TIMEOUT, transport=transport
@@ -211,7 +215,7 @@ async def observe_api(
             ]
     logger.info(
         "%s: %d answers from the API (%s)",
-        target.site,
+        redact_url(target.site),
         len(observations),
         ", ".join(languages),
     )
@@ -241,7 +245,9 @@ def _parser_bug(error: Exception) -> ParseError:
 
 def _answer_url(target: ApiTarget, plan: str | None, lang: str | None) -> str:
     query = urlencode({k: v for k, v in (("plan", plan), ("lang", lang)) if v})
-    return f"{target.endpoint}?{query}" if query else target.endpoint
+    # The answers' address as stored and shown: without the endpoint's password.
+    endpoint = public_url(target.endpoint)
+    return f"{endpoint}?{query}" if query else endpoint
 
 
 def _failed(

@@ -295,7 +295,8 @@ class _RedactUrls(logging.Filter):
 _REDACT_URLS = _RedactUrls()
 
 
-def _guard_httpx_logs() -> None:
+def guard_httpx_logs() -> None:
+    """httpx logs each request's URL: shown redacted, for every client of ours."""
     httpx_logger = logging.getLogger("httpx")
     if _REDACT_URLS not in httpx_logger.filters:
         httpx_logger.addFilter(_REDACT_URLS)
@@ -395,7 +396,7 @@ class Fetcher:
             ),
             follow_redirects=False,
         )
-        _guard_httpx_logs()
+        guard_httpx_logs()
         if policy.contact is None:
             logger.warning("no contact address configured; sites cannot reach us")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -485,3 +486,27 @@ def test_an_unfiltered_list_lacking_an_api_action_disagrees(
     assert details == (
         ["the API lists actions the page does not: ['2']"] if missing else []
     )
+
+
+@pytest.mark.parametrize("fail_with", [None, 500, 404])
+def test_an_endpoint_password_is_in_no_answer_url_error_or_log(
+    fail_with: int | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A staging API behind basic auth: api_url = "http://watch:PASSWORD@host/...".
+    # Its address went as it was into the answers' URLs (stored, shown on the web
+    # view), their errors (source_failing events) and the log lines.
+    secret = "s3cret-pw"
+    state = GraphQLState(SERIES / "r03" / "truth", fail_with=fail_with)
+    with graphql_server(state) as origin, caplog.at_level(logging.INFO):
+        endpoint = f"{origin}/api/graphql".replace("://", f"://watch:{secret}@")
+        observations = _observe(ApiTarget.of(origin, endpoint, languages=["fi"]))
+
+    assert observations
+    assert all(o.failed for o in observations) == (fail_with is not None)
+    for o in observations:
+        assert secret not in o.url
+        assert secret not in (o.error or "")
+        if o.page is not None:
+            assert all(secret not in (a.url or "") for a in o.page.actions)
+    assert caplog.records
+    assert secret not in caplog.text
