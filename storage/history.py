@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -229,7 +229,9 @@ def _by_url(session: Session, query: Any, url: str) -> list[ActionRef]:
     if len(parts) < 2 or parts[-2] != "actions":
         raise NotFound(f"{url}: not an action page URL (…/actions/<identifier>)")
     rows = session.execute(
-        query.where(ActionRecord.identifier == parts[-1]).order_by(ActionRecord.id)
+        query.where(ActionRecord.identifier == unquote(parts[-1])).order_by(
+            ActionRecord.id
+        )
     ).all()
     refs = [_ref(record, name) for record, name in rows]
     if len(refs) < 2:
