@@ -8,7 +8,8 @@ titles hold only planwatch's own words, config names and numbers.
 
 Staleness and deadline events are worded from their ``detail``:
 
-- ``became_stale`` / ``no_longer_stale``: ``age_days``, ``limit_days`` (the
+- ``became_stale`` / ``no_longer_stale``: ``age_days`` (else the event's ``after``
+  when its field is ``age_days``, as a check records it), ``limit_days`` (the
   staleness line crossed), ``updated_at`` (ISO), ``exact`` (false when the age
   comes from a relative time: the message then says "at least").
 - ``task_late`` / ``task_due_soon``: ``task`` (its name), ``due_at`` (ISO date),
@@ -360,7 +361,11 @@ def _plain(key: str) -> Any:
 
 def _stale(event: Event, t: Phrases) -> str:
     d = event.detail or {}
-    age, limit = d.get("age_days"), d.get("limit_days")
+    # A check keeps the age in the event's after (field age_days), not the detail.
+    age = d.get("age_days")
+    if age is None and event.field == "age_days":
+        age = event.after
+    limit = d.get("limit_days")
     if age is None or limit is None:
         return t("events.became_stale_bare")
     key = "events.became_stale" if d.get("exact", True) else "events.became_stale_bound"
