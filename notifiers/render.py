@@ -388,7 +388,7 @@ def _late(event: Event, t: Phrases) -> str:
     if d.get("days_late") is None:
         return t("events.task_late_bare")
     return t(
-        "events.task_late",
+        "events.task_late_one" if d["days_late"] == 1 else "events.task_late",
         task=d.get("task") or "?",
         days=d["days_late"],
         due=_date(d.get("due_at"), t),
@@ -400,7 +400,7 @@ def _due_soon(event: Event, t: Phrases) -> str:
     if d.get("days_left") is None:
         return t("events.task_due_soon_bare")
     return t(
-        "events.task_due_soon",
+        "events.task_due_soon_one" if d["days_left"] == 1 else "events.task_due_soon",
         task=d.get("task") or "?",
         days=d["days_left"],
         due=_date(d.get("due_at"), t),
