@@ -133,13 +133,18 @@ def deliver_pending(
     if not by_target:
         return []
 
+    def clock() -> datetime:
+        # A claim is stamped when its send begins: stamped with the pass's start,
+        # a message sent late in a long pass looked abandoned to other workers.
+        return now or datetime.now(UTC)
+
     def serve(name: str) -> list[Delivery]:
         target = routing.target_for(name)
         assert target is not None  # only targets the routing has are due here
         done = []
         for notification_id in by_target[name]:
             delivery = _deliver_one(
-                sessions, notification_id, target, routing.policy, moment, send, me
+                sessions, notification_id, target, routing.policy, clock, send, me
             )
             if delivery is None:
                 continue
@@ -192,11 +197,11 @@ def _deliver_one(
     notification_id: int,
     target: Target,
     policy: DeliveryPolicy,
-    now: datetime,
+    clock: Callable[[], datetime],
     send: Sender,
     me: str,
 ) -> Delivery | None:
-    claim = _claim(sessions, notification_id, now, policy, me)
+    claim = _claim(sessions, notification_id, clock(), policy, me)
     if claim is None:
         return None
 
@@ -206,7 +211,9 @@ def _deliver_one(
     except Exception as exc:  # every failure is recorded, none is raised
         error = secrets.redact(f"{type(exc).__name__}: {exc}")
 
-    return _record(sessions, notification_id, claim.attempts, error, now, policy, me)
+    return _record(
+        sessions, notification_id, claim.attempts, error, clock(), policy, me
+    )
 
 
 def _claim(
