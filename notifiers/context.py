@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -51,6 +52,9 @@ class SourceContext:
     organizations: dict[str, OrganizationState]
     hosts: frozenset[str]
     pages: tuple[str, ...]
+    # Each action's versions that ended, by the moment they ended: the state just
+    # before an event, so the unit an action left hears of it too.
+    ended: dict[str, dict[datetime, ActionState]] = field(default_factory=dict)
 
     def lineage(self, org_ids: Iterable[str]) -> frozenset[str]:
         """The organizations with every ancestor (a cycle stops the walk)."""
@@ -66,7 +70,8 @@ class SourceContext:
     def item(self, event: Event, event_id: int | None = None) -> Item:
         state = self.actions.get(event.action_id) if event.action_id else None
         if event.action_id is not None:
-            own = _action_orgs(state)
+            before = self.ended.get(event.action_id, {}).get(event.observed_at)
+            own = tuple(dict.fromkeys((*_action_orgs(state), *_action_orgs(before))))
             group = _primary_org(state)
         elif event.organization_id is not None:
             own = (event.organization_id,)
@@ -125,23 +130,27 @@ def load(
     if not page_list:
         page_list = _fetched_urls(session, source_id)
     action_ids = {e.action_id for e in events if e.action_id is not None}
+    moments = {e.observed_at for e in events if e.action_id is not None}
+    latest, ended = _actions(session, source_id, action_ids, moments)
     return SourceContext(
         source=source_name,
-        actions=_latest_actions(session, source_id, action_ids),
+        actions=latest,
         organizations=_organizations(session, source_id),
         hosts=frozenset(h for h in (_host(u) for u in page_list) if h),
         pages=page_list,
+        ended=ended,
     )
 
 
-def _latest_actions(
-    session: Session, source_id: int, platform_ids: set[str]
-) -> dict[str, ActionState]:
-    # The latest version, open or closed: a removed action keeps its organizations.
+def _actions(
+    session: Session, source_id: int, platform_ids: set[str], moments: set[datetime]
+) -> tuple[dict[str, ActionState], dict[str, dict[datetime, ActionState]]]:
+    """Each action's latest version, open or closed (a removed action keeps its
+    organizations), and its versions that ended at one of ``moments``."""
     if not platform_ids:
-        return {}
+        return {}, {}
     rows = session.execute(
-        select(ActionRecord.platform_id, ActionVersion.state)
+        select(ActionRecord.platform_id, ActionVersion.valid_to, ActionVersion.state)
         .join(ActionVersion, ActionVersion.action_id == ActionRecord.id)
         .where(
             ActionRecord.source_id == source_id,
@@ -149,7 +158,12 @@ def _latest_actions(
         )
         .order_by(ActionVersion.valid_from, ActionVersion.id)
     ).all()
-    return {platform_id: ActionState.from_json(state) for platform_id, state in rows}
+    latest = {platform_id: state for platform_id, _, state in rows}
+    ended: dict[str, dict[datetime, ActionState]] = {}
+    for platform_id, valid_to, state in rows:
+        if valid_to in moments:
+            ended.setdefault(platform_id, {})[valid_to] = ActionState.from_json(state)
+    return {k: ActionState.from_json(v) for k, v in latest.items()}, ended
 
 
 def _organizations(session: Session, source_id: int) -> dict[str, OrganizationState]:
