@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from monitor.web import api, queries
 from monitor.web.chart import css_token, timeline_chart
@@ -464,6 +465,21 @@ async def _bad_parameter(request: Request, exc: Exception) -> Response:
     return _error(request, 400, str(exc), None)
 
 
+class _NoNul:
+    """A path with a NUL character names nothing planwatch stores, and PostgreSQL
+    refuses one in a query (a 500): it is not found, before any query."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "\x00" in scope["path"]:
+            response = _error(Request(scope), 404, "not found", None)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 # -- the application -----------------------------------------------------------------
 
 
@@ -495,7 +511,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(_NoNul)],
         exception_handlers={HTTPException: _http_error, BadParameter: _bad_parameter},
     )
     app.state.site = Site(database, clock or (lambda: datetime.now(UTC)))

@@ -207,10 +207,17 @@ def list_param(request: Request, name: str) -> tuple[str, ...]:
     """Repeated (``?kind=a&kind=b``) or comma-separated (``?kind=a,b``) values."""
     values: list[str] = []
     for raw in request.query_params.getlist(name):
-        values.extend(v.strip() for v in raw.split(",") if v.strip())
+        values.extend(v.strip() for v in _no_nul(name, raw).split(",") if v.strip())
     return tuple(values)
 
 
 def text_param(request: Request, name: str) -> str | None:
     raw = request.query_params.get(name)
-    return raw if raw else None
+    return _no_nul(name, raw) if raw else None
+
+
+def _no_nul(name: str, raw: str) -> str:
+    # No stored name holds one, and PostgreSQL refuses it in a query (a 500).
+    if "\x00" in raw:
+        raise BadParameter(name, raw, "text without NUL characters")
+    return raw
