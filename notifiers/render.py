@@ -65,14 +65,18 @@ class Section:
 
 
 class Phrases:
-    """One language's catalogue; a missing phrase falls back to English."""
+    """One language's catalogue; a missing phrase falls back to English.
 
-    def __init__(self, language: str) -> None:
+    ``timezone`` is the zone dates are read in (a subscription's).
+    """
+
+    def __init__(self, language: str, timezone: str = "UTC") -> None:
         if language not in LANGUAGES:
             raise ValueError(
                 f"language {language!r} is not one of {', '.join(LANGUAGES)}"
             )
         self.language = language
+        self.timezone = timezone
         self._own = _catalogue(language)
         self._english = _catalogue("en")
 
@@ -128,7 +132,7 @@ def render_check(
     timezone: str = "UTC",
 ) -> Message:
     """One message listing every change a check found, in one language."""
-    t = Phrases(language)
+    t = Phrases(language, timezone)
     entries = [_as_item(i) for i in items]
     count = len(entries)
     moment = observed_at or (entries[0].event.observed_at if entries else None)
@@ -156,7 +160,7 @@ def render_digest(
     timezone: str = "UTC",
 ) -> Message:
     """A digest: changes grouped by organization, then by action."""
-    t = Phrases(language)
+    t = Phrases(language, timezone)
     count = len(items)
     if count:
         plural = "one" if count == 1 else "other"
@@ -219,7 +223,7 @@ def _blocks(items: Iterable[Item], t: Phrases) -> list[Block]:
         if key not in subjects:
             subjects[key] = (subject(item, t), item.link)
             changes[key] = []
-        changes[key].append(describe(event, t.language))
+        changes[key].append(describe(event, t.language, t.timezone))
     return [
         Block(title, link, tuple(changes[key]))
         for key, (title, link) in subjects.items()
@@ -270,9 +274,10 @@ def subject(item: Item | Event, t: Phrases | None = None) -> str:
     return t("text.site", source=event.source)
 
 
-def describe(event: Event, language: str = "en") -> str:
-    """A change in words, without its subject: "status: On time → Late"."""
-    t = Phrases(language)
+def describe(event: Event, language: str = "en", timezone: str = "UTC") -> str:
+    """A change in words, without its subject: "status: On time → Late"; a date
+    from a moment (an update time) is that moment's date in ``timezone``."""
+    t = Phrases(language, timezone)
     kind = event.kind
     special = _SPECIAL.get(kind)
     if special is not None:
@@ -450,7 +455,18 @@ def _date(value: Any, t: Phrases) -> str:
     if not value:
         return t("values.none")
     text = str(value)
-    return text[:10] if re.match(r"\d{4}-\d{2}-\d{2}", text) else text
+    if not re.match(r"\d{4}-\d{2}-\d{2}", text):
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text[:10]
+    if moment.tzinfo is None or len(text) <= 10:
+        return text[:10]  # a date, or a time with no zone to read it from
+    try:
+        return moment.astimezone(ZoneInfo(t.timezone)).date().isoformat()
+    except OverflowError:  # the calendar's edge
+        return text[:10]
 
 
 def _local(moment: datetime, timezone: str) -> str:
