@@ -260,7 +260,7 @@ def retry_after_seconds(
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit alone takes "²"
         return float(value)
 
     when = _parse_http_date(value)
