@@ -409,7 +409,8 @@ def _time(value: str) -> datetime:
 
 
 def _natural(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (1 << 62, value)
+    # str.isdigit takes "²", which int() cannot read.
+    return (int(value), "") if value.isdecimal() else (1 << 62, value)
 
 
 # -- flips ---------------------------------------------------------------------------
