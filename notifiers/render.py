@@ -474,4 +474,5 @@ def _local(moment: datetime, timezone: str) -> str:
 
 
 def _natural(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (1 << 62, value)
+    # str.isdigit takes "²", which int() cannot read.
+    return (int(value), "") if value.isdecimal() else (1 << 62, value)
