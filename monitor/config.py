@@ -510,6 +510,20 @@ class Config(_Strict):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _subscribed_sources_exist(self) -> Config:
+        # Messages are queued by a source's check, with the routing of the config
+        # that checks it: a source this config lacks never reaches the filter.
+        known = [s.name for s in self.sources]
+        for sub in self.subscriptions:
+            for name in sub.sources:
+                if name not in known:
+                    raise ValueError(
+                        f"subscription {sub.name!r} names source {name!r}, which is "
+                        f"not among the sources ({', '.join(known) or 'none'})"
+                    )
+        return self
+
     def resolved_targets(self, only: Collection[str] | None = None) -> Routing:
         """The targets with their secrets read, and the subscriptions routing to them.
 
