@@ -223,12 +223,12 @@ class Routing(Mapping[str, Target]):
         return len(self._targets)
 
     def target_for(self, name: str) -> Target | None:
-        """Where a message for the target ``name`` goes now."""
+        """Where a message for the target ``name`` goes now; None for a target
+        these targets do not name (another config's), forced or not."""
         target = self._targets.get(name)
-        if self.force_to is None:
+        if self.force_to is None or target is None:
             return target
-        language = target.language if target else "en"
-        return Target(name, self.force_to, language)
+        return Target(name, self.force_to, target.language)
 
     def subscription(self, name: str) -> Subscription:
         for sub in self.subscriptions:
