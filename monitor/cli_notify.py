@@ -232,12 +232,20 @@ def retry(
     out.print(f"{count} notification{'s' if count != 1 else ''} queued again")
 
 
+_MAX_ID = 2**31 - 1
+
+
 def _check_retry_ids(session: Session, ids: Sequence[int]) -> None:
     """Refuse ids no notification has (exit 1, nothing queued); say which of the
     others are not failed and so stay as they are."""
+    # An id past the column's integers (32 bits on PostgreSQL) is no message's;
+    # handed to the database it ended in an overflow traceback.
+    held = [i for i in ids if 0 < i <= _MAX_ID]
     statuses = dict(
         session.execute(
-            select(Notification.id, Notification.status).where(Notification.id.in_(ids))
+            select(Notification.id, Notification.status).where(
+                Notification.id.in_(held)
+            )
         ).all()
     )
     missing = sorted(set(ids) - set(statuses))
