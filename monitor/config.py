@@ -426,7 +426,7 @@ class SubscriptionConfig(_Strict):
 class NotificationSettings(_Strict):
     """Delivery: how often to try, how long to wait, when a claim is stale."""
 
-    max_attempts: int = Field(default=5, ge=1, le=100)
+    max_attempts: int = Field(default=12, ge=1, le=100)
     first_retry_seconds: float = Field(default=30.0, gt=0, le=_WEEK_SECONDS)
     max_retry_seconds: float = Field(default=6 * 3600.0, gt=0, le=_WEEK_SECONDS)
     claim_timeout_seconds: float = Field(default=600.0, gt=0, le=_WEEK_SECONDS)

@@ -154,7 +154,7 @@ class Subscription:
 class DeliveryPolicy:
     """Retries: exponential backoff from ``first_retry``, up to ``max_attempts``."""
 
-    max_attempts: int = 5
+    max_attempts: int = 12  # about 14.5 hours of retries with the delays below
     first_retry: timedelta = timedelta(seconds=30)
     max_retry: timedelta = timedelta(hours=6)
     # A claim older than this belongs to a worker presumed dead.

@@ -51,7 +51,7 @@ def test_a_pass_without_the_target_keeps_its_message_untried(lite_db: Database) 
     def send(target: Target, message: Outgoing) -> None:
         sent.append(target.name)
 
-    for day in range(6):  # more passes than max_attempts, each past any backoff
+    for day in range(13):  # more passes than max_attempts, each past any backoff
         now = T0 + timedelta(days=day)
         assert deliver_pending(lite_db.sessions, Routing({}), now=now, send=send) == []
         other = deliver_pending(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import apprise
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from monitor.config import load_config, parse_config
 from notifiers.secrets import url_secrets
-from notifiers.subscriptions import Mode
+from notifiers.subscriptions import DeliveryPolicy, Mode
 from notifiers.targets import Target, build_url, mask
 from parsers.errors import ConfigError
 
@@ -238,3 +238,17 @@ def test_masks_and_secret_parts() -> None:
     assert SECRET in parts
     assert "S3cr3t%40%2F%25%3B%3A%3F%23%5B%5D%26%3D%2B%20%C3%BC" in parts
     assert repr(Target("t", url)) == "Target(name='t', url='tgram://***')"
+
+
+def test_by_default_a_message_outlasts_a_target_down_overnight(tmp_path: Path) -> None:
+    # Five attempts from 30 s doubling gave up after 7.5 minutes: a webhook down
+    # for ten minutes had its alerts marked failed until someone ran notify retry.
+    config = _load(
+        tmp_path, '[[targets]]\nname = "lead"\nurl = "json://lead.example.org/"\n'
+    )
+    policy = config.resolved_targets().policy  # type: ignore[attr-defined]
+    waited = sum(
+        (policy.retry_delay(n) for n in range(1, policy.max_attempts)), timedelta()
+    )
+    assert waited >= timedelta(hours=12)
+    assert policy == DeliveryPolicy()  # the config's defaults are the worker's
