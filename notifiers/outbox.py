@@ -174,6 +174,12 @@ def flush_digests(
         except IntegrityError:
             # Another worker queued the same digest first: its key is taken.
             logger.info("digest %s: already queued by another worker", sub.name)
+        except Exception:
+            # A bug on one digest's changes: said, and that digest only waits (its
+            # entries stay, rolled back); the other digests and the outbox go on.
+            logger.exception(
+                "digest %s: not queued; its changes wait for the next pass", sub.name
+            )
     return queued
 
 
