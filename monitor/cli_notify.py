@@ -87,6 +87,14 @@ def status(
     _print_overview(report)
     if config:
         _print_foreign(report, {t.name for t in config.targets})
+        digests = {s.name for s in config.subscriptions if s.mode == "digest"}
+        stranded = [f"{n} ({c})" for n, c in report.digests_waiting if n not in digests]
+        if stranded:
+            out.print(
+                "changes waiting for a digest this config does not have: "
+                + ", ".join(stranded),
+                markup=False,
+            )
 
 
 @notify_app.command("send")
@@ -333,6 +341,12 @@ def _print_overview(report: Overview) -> None:
     out.print(
         f"possible duplicates (a worker stopped mid-send): {report.possible_duplicates}"
     )
+    if report.digests_waiting:
+        out.print(
+            "changes waiting for their digest: "
+            + ", ".join(f"{n} ({c})" for n, c in report.digests_waiting),
+            markup=False,
+        )
     if not report.failed:
         out.print("no failed notifications")
         return

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from notifiers import context
 from notifiers.context import Item
 from notifiers.render import Message, render_check, render_digest
+from notifiers.status import digests_waiting
 from notifiers.subscriptions import Mode, Routing, Subscription
 from storage import repo
 from storage.db import READ_ONLY_OPTION
@@ -166,6 +167,15 @@ def flush_digests(
 ) -> list[Queued]:
     """Queue every digest whose scheduled moment has come and is not yet queued."""
     queued: list[Queued] = []
+    digests = {s.name for s in routing.subscriptions if s.mode is Mode.DIGEST}
+    with reading(sessions)() as session:
+        stranded = [(n, c) for n, c in digests_waiting(session) if n not in digests]
+    if stranded:
+        # A digest renamed, removed or made immediate (or another config's).
+        logger.warning(
+            "changes wait for digests this config does not have: %s",
+            ", ".join(f"{name} ({count})" for name, count in stranded),
+        )
     for sub in routing.subscriptions:
         if sub.mode is not Mode.DIGEST:
             continue

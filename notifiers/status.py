@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Notification
+from storage.models import DigestEntry, Notification
 
 STATUSES = ("pending", "sending", "sent", "failed")
 
@@ -41,6 +41,8 @@ class FailedNotification:
 class Overview:
     targets: tuple[TargetStatus, ...]
     failed: tuple[FailedNotification, ...]
+    # Changes held for a subscription's next digest, by subscription name.
+    digests_waiting: tuple[tuple[str, int], ...] = ()
 
     @property
     def possible_duplicates(self) -> int:
@@ -58,6 +60,7 @@ class Overview:
                 {k: plain(v) for k, v in asdict(f).items()} for f in self.failed
             ],
             "possible_duplicates": self.possible_duplicates,
+            "digests_waiting": dict(self.digests_waiting),
         }
 
 
@@ -88,7 +91,18 @@ def overview(session: Session, configured: Iterable[str] = ()) -> Overview:
             .order_by(Notification.id)
         )
     )
-    return Overview(targets, failed)
+    return Overview(targets, failed, digests_waiting(session))
+
+
+def digests_waiting(session: Session) -> tuple[tuple[str, int], ...]:
+    """How many changes each subscription's next digest holds, by name."""
+    rows = session.execute(
+        select(DigestEntry.subscription, func.count())
+        .where(DigestEntry.period.is_(None))
+        .group_by(DigestEntry.subscription)
+        .order_by(DigestEntry.subscription)
+    )
+    return tuple((name, count) for name, count in rows)
 
 
 def _target(session: Session, name: str, by_status: dict[str, int]) -> TargetStatus:
