@@ -404,8 +404,11 @@ def _due_soon(event: Event, t: Phrases) -> str:
     d = event.detail or {}
     if d.get("days_left") is None:
         return t("events.task_due_soon_bare")
+    phrase = {0: "events.task_due_today", 1: "events.task_due_soon_one"}.get(
+        d["days_left"], "events.task_due_soon"
+    )
     return t(
-        "events.task_due_soon_one" if d["days_left"] == 1 else "events.task_due_soon",
+        phrase,
         task=d.get("task") or "?",
         days=d["days_left"],
         due=_date(d.get("due_at"), t),

@@ -62,3 +62,17 @@ def test_due_in_one_day_is_singular(language: str, expected: str) -> None:
 )
 def test_two_days_stay_plural(language: str, expected: str) -> None:
     assert expected in describe(_event(EventKind.TASK_LATE, days_late=2), language)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "task “Buy buses” is due today (2026-03-17)"),
+        ("fi", "tehtävän ”Buy buses” määräpäivä on tänään (2026-03-17)"),
+        ("sv", "uppgiften ”Buy buses” förfaller i dag (2026-03-17)"),
+        ("de", "Aufgabe „Buy buses“ ist heute fällig (2026-03-17)"),
+    ],
+)
+def test_due_today_says_today(language: str, expected: str) -> None:
+    # A task due the day of the check read "is due in 0 days".
+    assert describe(_event(EventKind.TASK_DUE_SOON, days_left=0), language) == expected
