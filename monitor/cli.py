@@ -104,13 +104,20 @@ def _setup(
 @app.command()
 def demo(
     db: Annotated[
-        Path, typer.Option("--db", help="Where to leave the demo's history database.")
-    ] = Path("planwatch-demo.sqlite"),
+        str,
+        typer.Option("--db", help="The SQLite file to leave the demo's history in."),
+    ] = "planwatch-demo.sqlite",
 ) -> None:
     """Check the lab-2024 pages before and after real edits, on 127.0.0.1."""
     from monitor.demo import run_demo
 
-    result = run_demo(db)
+    # As a Path, "postgresql://host/db" became the folders "postgresql:/host/".
+    if "://" in db:
+        raise PlanwatchError(
+            f"demo --db {db}: the demo leaves its history in an SQLite file; "
+            "give a file's path, not a database URL"
+        )
+    result = run_demo(Path(db))
     out.print(
         f"baseline: {result.baseline.pages} pages, outcome {result.baseline.outcome}, "
         f"{len(result.baseline.events)} events"
