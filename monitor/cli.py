@@ -219,6 +219,8 @@ def run(
     from monitor.service import run_forever
 
     log_each_check()
+    if config_path is None:  # run takes no URLs: "or page URLs" sent users astray
+        raise PlanwatchError("nothing to run: give --config FILE (-c)")
     config = _config(config_path, None, None, "cli")
     targets = config.resolved_targets()
     database = _open(db, config)
