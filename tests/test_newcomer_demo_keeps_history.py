@@ -40,7 +40,8 @@ def test_a_real_history_is_left_alone(
 
     assert code == 2, out
     message = folded(err)
-    assert str(path) in message and "espoo" in message, message
+    assert str(path) in message, message
+    assert "espoo" in message
     assert "Traceback" not in err
     assert _sources(path) == ["espoo"]
     assert path.read_bytes() == before
@@ -64,7 +65,7 @@ def test_an_earlier_demo_is_replaced(
 ) -> None:
     path = tmp_path / "planwatch-demo.sqlite"
     for _ in range(2):
-        code, out, err = run_cli(monkeypatch, capsys, "demo", "--db", str(path))
+        code, _, err = run_cli(monkeypatch, capsys, "demo", "--db", str(path))
         assert code == 0, err
     assert _sources(path) == ["demo"]
     with sqlite3.connect(path) as connection:
