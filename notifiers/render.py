@@ -236,7 +236,8 @@ def _sections(items: Sequence[Item], t: Phrases) -> list[Section]:
             heading = t("text.site", source=event.source)
         elif item.group is not None:
             key = f"org:{event.source}:{item.group}"
-            heading = t.pick(item.group_names) or item.group
+            # A bare "3" read like a count: an unwatched page gives no name.
+            heading = t.pick(item.group_names) or t("text.organization", id=item.group)
         else:
             key = f"other:{event.source}"
             heading = t("text.other_actions")
