@@ -383,9 +383,10 @@ def _late(event: Event, t: Phrases) -> str:
     d = event.detail or {}
     if d.get("days_late") is None:
         return t("events.task_late_bare")
+    # A task no watched page names was "task “?”": it is "a task".
     return t(
-        "events.task_late",
-        task=d.get("task") or "?",
+        "events.task_late" if d.get("task") else "events.task_late_unnamed",
+        task=d.get("task"),
         days=d["days_late"],
         due=_date(d.get("due_at"), t),
     )
@@ -396,8 +397,8 @@ def _due_soon(event: Event, t: Phrases) -> str:
     if d.get("days_left") is None:
         return t("events.task_due_soon_bare")
     return t(
-        "events.task_due_soon",
-        task=d.get("task") or "?",
+        "events.task_due_soon" if d.get("task") else "events.task_due_soon_unnamed",
+        task=d.get("task"),
         days=d["days_left"],
         due=_date(d.get("due_at"), t),
     )
