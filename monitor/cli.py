@@ -387,11 +387,14 @@ def _report_json(report: CheckReport) -> dict[str, Any]:
     }
 
 
-def _print_events(rows: list[tuple[str, str, str, str | None]]) -> None:
+def _print_events(
+    rows: list[tuple[str, str, str, str | None]], last: str = "where"
+) -> None:
+    """Events as a table; ``last`` heads the fourth column (a page, or a time)."""
     if not rows:
         out.print("no changes")
         return
-    table = folding_table("kind", "about", "change", "where")
+    table = folding_table("kind", "about", "change", last)
     for kind, subject, text, where in rows:
         table.add_row(kind, subject, text, where or "")
     out.print(table)
