@@ -258,7 +258,9 @@ def _failed(
         if isinstance(exc, _Transient)
         else FetchOutcome.HTTP_ERROR
     )
-    logger.warning("%s: %s", url, exc)
+    # The error names the endpoint already: "…/graphql: …/graphql: HTTP 501".
+    endpoint = url.split("?", 1)[0]
+    logger.warning("%s: %s", url, str(exc).removeprefix(f"{endpoint}: "))
     return PageObservation(
         url=url,
         fetched_at=started,

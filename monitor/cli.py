@@ -104,13 +104,20 @@ def _setup(
 @app.command()
 def demo(
     db: Annotated[
-        Path, typer.Option("--db", help="Where to leave the demo's history database.")
-    ] = Path("planwatch-demo.sqlite"),
+        str,
+        typer.Option("--db", help="The SQLite file to leave the demo's history in."),
+    ] = "planwatch-demo.sqlite",
 ) -> None:
     """Check the lab-2024 pages before and after real edits, on 127.0.0.1."""
     from monitor.demo import run_demo
 
-    result = run_demo(db)
+    # As a Path, "postgresql://host/db" became the folders "postgresql:/host/".
+    if "://" in db:
+        raise PlanwatchError(
+            f"demo --db {db}: the demo leaves its history in an SQLite file; "
+            "give a file's path, not a database URL"
+        )
+    result = run_demo(Path(db))
     out.print(
         f"baseline: {result.baseline.pages} pages, outcome {result.baseline.outcome}, "
         f"{len(result.baseline.events)} events"
@@ -212,6 +219,8 @@ def run(
     from monitor.service import run_forever
 
     log_each_check()
+    if config_path is None:  # run takes no URLs: "or page URLs" sent users astray
+        raise PlanwatchError("nothing to run: give --config FILE (-c)")
     config = _config(config_path, None, None, "cli")
     targets = config.resolved_targets()
     database = _open(db, config)
@@ -378,11 +387,14 @@ def _report_json(report: CheckReport) -> dict[str, Any]:
     }
 
 
-def _print_events(rows: list[tuple[str, str, str, str | None]]) -> None:
+def _print_events(
+    rows: list[tuple[str, str, str, str | None]], last: str = "where"
+) -> None:
+    """Events as a table; ``last`` heads the fourth column (a page, or a time)."""
     if not rows:
         out.print("no changes")
         return
-    table = folding_table("kind", "about", "change", "where")
+    table = folding_table("kind", "about", "change", last)
     for kind, subject, text, where in rows:
         table.add_row(kind, subject, text, where or "")
     out.print(table)

@@ -110,7 +110,8 @@ def changes(
                 e.observed_at.isoformat(timespec="seconds"),
             )
             for e in events
-        ]
+        ],
+        last="when",  # the time a change was observed, headed "where"
     )
 
 

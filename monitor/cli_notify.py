@@ -194,10 +194,19 @@ def preview(
         with database.reader() as session:
             for sub in subs:
                 chosen = routing or Routing({})
+                shown = 0
                 for message in _preview(
                     session, chosen, sub, moment, body_format, language
                 ):
                     _print_message(f"subscription {sub.name}", message)
+                    shown += 1
+                if not shown:  # an empty terminal was the only answer
+                    after = f" since {since}" if since else ""
+                    out.print(
+                        f"subscription {sub.name}: nothing to send "
+                        f"(no change{after} matches it)",
+                        markup=False,
+                    )
     finally:
         database.close()
 

@@ -48,8 +48,11 @@ def serve(
                 f"note: listening on {host}: anyone who can reach it can read the "
                 "history (planwatch has no login); a reverse proxy can add one"
             )
+        # The server answers at its root; only its links carry the prefix, which
+        # the proxy strips: "http://127.0.0.1:8080/planwatch/" answered 404.
+        behind = f", its links under {root_path}/ for a proxy" if root_path else ""
         out.print(
-            f"serving read-only on http://{_bracketed(host)}:{port}{root_path}/ "
+            f"serving read-only on http://{_bracketed(host)}:{port}/{behind} "
             "(Ctrl-C stops)",
             highlight=False,
         )

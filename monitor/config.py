@@ -33,6 +33,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Collection
 from dataclasses import replace
@@ -69,7 +70,19 @@ from notifiers.targets import Target, build_url
 from parsers.errors import ConfigError
 from storage.events import EventKind
 
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")]
+_NAME = re.compile(r"[\w.:-]+")
+
+
+def _name(value: str) -> str:
+    # Said in words: "String should match pattern '^[\w.:-]+$'" was the message.
+    if not _NAME.fullmatch(value):
+        raise ValueError(
+            "a name may have letters, digits, '_', '.', ':' and '-' only (no spaces)"
+        )
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
 # Upper bounds of the durations a config gives: beyond them no setting makes sense,
 # and infinity or 1e308 ended in an OverflowError at the first check, or a fetch
 # loop that waited for ever.

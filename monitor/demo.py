@@ -8,6 +8,8 @@ receiver on 127.0.0.1 through Apprise's ``json://`` target.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from monitor.localserve import (
 from monitor.pipeline import CheckReport, PageObservation, fetch_pages, record_check
 from notifiers.deliver import Delivery, deliver_pending
 from notifiers.targets import Target
+from parsers.errors import PlanwatchError
 from storage.db import Database, open_database
 
 LAB = Path(__file__).resolve().parent.parent / "fixtures" / "kausal-watch" / "lab-2024"
@@ -59,6 +62,7 @@ def _page_paths() -> Iterator[tuple[str, str]]:
 
 
 def run_demo(database: Path, lab: Path = LAB) -> DemoResult:
+    _replaceable(database)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     db = open_database(str(database))
@@ -78,6 +82,31 @@ def run_demo(database: Path, lab: Path = LAB) -> DemoResult:
     finally:
         db.close()
     return DemoResult(baseline, after, deliveries, received, database)
+
+
+def _replaceable(database: Path) -> None:
+    """Refuse to delete anything but a missing or empty file or an earlier demo's
+    history: ``demo --db planwatch.sqlite`` deleted the real history it named."""
+    if not database.exists() or (database.is_file() and not database.stat().st_size):
+        return
+    try:
+        uri = f"{database.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            rows = connection.execute("SELECT name FROM sources ORDER BY name")
+            sources = [str(name) for (name,) in rows]
+    except sqlite3.Error:
+        sources = None
+    if sources is not None and set(sources) <= {"demo"}:
+        return
+    holds = (
+        f"the history of {', '.join(sources)}"
+        if sources is not None
+        else "something that is not a planwatch demo's history"
+    )
+    raise PlanwatchError(
+        f"{database} holds {holds}; the demo starts afresh and would delete it: "
+        "give --db a new file's path"
+    )
 
 
 def _check(db: Database, urls: list[str], targets: dict[str, Target]) -> CheckReport:

@@ -398,7 +398,10 @@ class Fetcher:
         )
         guard_httpx_logs()
         if policy.contact is None:
-            logger.warning("no contact address configured; sites cannot reach us")
+            logger.warning(
+                "no contact address configured; sites cannot reach us (give "
+                'contact = "you@example.org" under [planwatch] in a config, -c)'
+            )
 
     async def __aenter__(self) -> Self:
         return self

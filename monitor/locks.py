@@ -189,9 +189,9 @@ def _advisory(
     with db.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         key = advisory_key(connection)
-        name = f"{holder.describe()[:60]}"
         connection.execute(
-            text("SELECT set_config('application_name', :n, false)"), {"n": name}
+            text("SELECT set_config('application_name', :n, false)"),
+            {"n": _session_name(holder)},
         )
         got = connection.execute(
             text(f"SELECT pg_try_advisory_lock{mode}(:k)"), {"k": key}
@@ -228,11 +228,31 @@ def advisory_key(connection: Connection) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _session_name(holder: Holder) -> str:
+    """``planwatch run (pid 4121 on watch1)``, within the 63 bytes PostgreSQL keeps.
+
+    The whole description was cut there ("..., since 2026-12-04T22:58:58+00 holds
+    the database"); the host is cut instead, and `_holders` adds the session's start.
+    """
+    head = f"planwatch {holder.command} (pid {holder.pid} on "
+    host = holder.host.encode()[: 62 - len(head.encode())].decode(errors="ignore")
+    return f"{head}{host})"
+
+
+def _described(name: str | None, start: datetime | None) -> str:
+    if not name:
+        return "a session"
+    if start is None or not name.endswith(")"):
+        return name
+    since = start.astimezone(UTC).isoformat(timespec="seconds")
+    return f"{name[:-1]}, since {since})"
+
+
 def _holders(connection: Connection, key: int) -> str:
     high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
     rows = connection.execute(
         text(
-            "SELECT a.application_name, a.client_addr, l.mode FROM pg_locks l "
+            "SELECT a.application_name, a.backend_start, l.mode FROM pg_locks l "
             "JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted "
             "AND l.classid = CAST(:high AS oid) AND l.objid = CAST(:low AS oid)"
@@ -241,5 +261,5 @@ def _holders(connection: Connection, key: int) -> str:
     ).all()
     if not rows:
         return "another planwatch process"
-    names = sorted({f"{row[0] or 'a session'}" for row in rows})
+    names = sorted({_described(row[0], row[1]) for row in rows})
     return ", ".join(names)

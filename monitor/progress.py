@@ -45,7 +45,9 @@ def page_progress(
     console: Console, sources: Sequence[SourceConfig]
 ) -> Iterator[Callable[[str, FetchResult], None]]:
     """A bar over every page of ``sources``; yields the callback for each page."""
-    total = sum(len(source.pages) for source in sources)
+    # A site's pages are found at check time: its seed alone made "16/1 pages".
+    seeded = any(source.site for source in sources)
+    total = None if seeded else sum(len(source.pages) for source in sources)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

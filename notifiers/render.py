@@ -241,7 +241,8 @@ def _sections(items: Sequence[Item], t: Phrases) -> list[Section]:
             heading = t("text.site", source=event.source)
         elif item.group is not None:
             key = f"org:{event.source}:{item.group}"
-            heading = t.pick(item.group_names) or item.group
+            # A bare "3" read like a count: an unwatched page gives no name.
+            heading = t.pick(item.group_names) or t("text.organization", id=item.group)
         else:
             key = f"other:{event.source}"
             heading = t("text.other_actions")
@@ -392,9 +393,11 @@ def _late(event: Event, t: Phrases) -> str:
     d = event.detail or {}
     if d.get("days_late") is None:
         return t("events.task_late_bare")
+    phrase = "events.task_late_one" if d["days_late"] == 1 else "events.task_late"
+    # A task no watched page names was "task “?”": it is "a task".
     return t(
-        "events.task_late_one" if d["days_late"] == 1 else "events.task_late",
-        task=d.get("task") or "?",
+        phrase + ("" if d.get("task") else "_unnamed"),
+        task=d.get("task"),
         days=d["days_late"],
         due=_date(d.get("due_at"), t),
     )
@@ -408,8 +411,8 @@ def _due_soon(event: Event, t: Phrases) -> str:
         d["days_left"], "events.task_due_soon"
     )
     return t(
-        phrase,
-        task=d.get("task") or "?",
+        phrase + ("" if d.get("task") else "_unnamed"),
+        task=d.get("task"),
         days=d["days_left"],
         due=_date(d.get("due_at"), t),
     )

@@ -157,9 +157,10 @@ def _flat(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+    # changed_fields comes as a tuple: its cell read "('completion', 'tasks')".
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
         value = "; ".join(str(v) for v in value)
-    elif isinstance(value, list | dict):
+    elif isinstance(value, list | tuple | dict):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         # Scraped text a spreadsheet would run as a formula (CSV injection).

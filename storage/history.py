@@ -405,9 +405,12 @@ def source_or_organization(
         listed = "; ".join(
             f"{src.name}: organization {org.platform_id}" for src, org in organizations
         )
+        # Given the id already, giving "the organization's id" cannot help.
+        by_id = all(org.platform_id == reference for _, org in organizations)
+        or_id = "" if by_id else " or give the organization's id"
         raise Ambiguous(
             f"{reference!r} matches several organizations ({listed}): choose with "
-            "--source NAME or give the organization's id"
+            f"--source NAME{or_id}"
         )
     return organizations[0]
 

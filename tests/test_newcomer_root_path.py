@@ -58,7 +58,7 @@ def test_a_prefix_is_a_path_from_the_root(
     seen, out = _serve(monkeypatch, capsys, path, root_path)
 
     assert seen["root_path"] == "/watch"
-    assert "serving read-only on http://127.0.0.1:8080/watch/" in out
+    assert "serving read-only on http://127.0.0.1:8080/, its links under /watch/" in out
     page = seen["page"]
     assert page.status_code == 200, page.text[:300]
     hrefs = [a.attributes["href"] or "" for a in LexborHTMLParser(page.text).css("a")]
