@@ -121,6 +121,8 @@ def send(
     for d in deliveries:
         line = f"notification {d.notification_id} to {d.target}: {d.status}"
         out.print(line + (f" ({d.error})" if d.error else ""), markup=False)
+    if any(d.status == "failed" for d in deliveries):
+        raise typer.Exit(1)  # for cron: a message will not be tried again by itself
 
 
 @notify_app.command("test")

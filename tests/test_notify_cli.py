@@ -70,9 +70,9 @@ language = "de"
 """
 
 
-def _invoke(*args: str) -> str:
+def _invoke(*args: str, code: int = 0) -> str:
     result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.exit_code == code, (result.output, result.exception)
     return result.output
 
 
@@ -118,7 +118,8 @@ def test_failed_messages_show_in_status_and_can_be_retried(
     record(database, load_config(config).resolved_targets(), [status_change("10")])
     hook.fail_next = 1
 
-    failed = _invoke("notify", "send", "-c", str(config), "--db", path)
+    # Failed for good (max_attempts = 1): exit 1, so cron says so.
+    failed = _invoke("notify", "send", "-c", str(config), "--db", path, code=1)
     assert "notification 1 to webhook: failed" in failed
     assert "503" in failed
     status = _invoke("notify", "status", "--db", path)
