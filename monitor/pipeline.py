@@ -889,13 +889,21 @@ class _Run:
     # -- events -------------------------------------------------------------------
 
     def _emit_change(self, change: Change, state: ActionState) -> None:
+        detail = change.detail
+        if change.kind is EventKind.MERGED:
+            # People know the action it went into by its identifier, not its id.
+            master = self.merged.actions.get(str(change.after))
+            if master is None and str(change.after) in self.actions:
+                master = self.actions[str(change.after)][1]
+            if master is not None and master.identifier:
+                detail = {**detail, "identifier": master.identifier}
         self._emit(
             change.kind,
             state,
             field=change.field,
             before=change.before,
             after=change.after,
-            detail=change.detail,
+            detail=detail,
         )
 
     def _emit(

@@ -350,7 +350,8 @@ def _task_state(value: Any, t: Phrases) -> str:
 
 
 def _merged(event: Event, t: Phrases) -> str:
-    return t("events.merged", after=_value(event.after, t))
+    identifier = (event.detail or {}).get("identifier")
+    return t("events.merged", after=identifier or _value(event.after, t))
 
 
 def _with_reason(key: str) -> Any:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import msgspec
 
 from monitor.changes import diff_action, merge_pages
 from monitor.pipeline import (
@@ -15,6 +18,7 @@ from monitor.pipeline import (
     record_check,
 )
 from monitor.rules import ChangeRules
+from notifiers.render import describe
 from parsers.records import TimeRange
 from parsers.reltime import parse_relative
 from storage.db import Database
@@ -319,3 +323,31 @@ def test_a_saved_redirect_is_a_failed_fetch_and_not_found_is_parsed() -> None:
 def test_merging_ignores_the_order_of_pages() -> None:
     pages = [o.page for o in series.observations("r02") if o.page is not None]
     assert merge_pages(pages).actions == merge_pages(pages[::-1]).actions
+
+
+def test_a_merge_names_the_action_it_went_into_by_its_identifier(
+    db: Database,
+) -> None:
+    # Platform ids are the database's; people know "3.2". The event said
+    # "merged with action 101".
+    def page(merged: bool, at: datetime) -> PageObservation:
+        observation = org_page("1", [Item("101"), Item("102")], at)
+        assert observation.page is not None
+        first, second = observation.page.actions
+        actions = (
+            msgspec.structs.replace(first, identifier="3.2"),
+            msgspec.structs.replace(
+                second, identifier="3.3", merged_with="101" if merged else None
+            ),
+        )
+        return replace(
+            observation, page=msgspec.structs.replace(observation.page, actions=actions)
+        )
+
+    check(db, [page(False, T0)], T0)
+    report = check(db, [page(True, T0 + HOUR)], T0 + HOUR)
+
+    [merged] = [e for e in report.events if e.kind is EventKind.MERGED]
+    assert (merged.action_id, merged.after) == ("102", "101")
+    assert merged.detail == {"identifier": "3.2"}
+    assert "merged with action 3.2" in describe(merged, "en")
