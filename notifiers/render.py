@@ -253,7 +253,7 @@ def _sections(items: Sequence[Item], t: Phrases) -> list[Section]:
     )
     sections = []
     for key in ordered:
-        members = sorted(groups[key], key=lambda i: _natural(i.event.action_id or ""))
+        members = sorted(groups[key], key=_by_identifier)
         sections.append(Section(headings[key], tuple(_blocks(members, t))))
     return sections
 
@@ -480,6 +480,12 @@ def _local(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _natural(value: str) -> tuple[int, str]:
-    # str.isdigit takes "²", which int() cannot read.
-    return (int(value), "") if value.isdecimal() else (1 << 62, value)
+def _by_identifier(item: Item) -> tuple[tuple[int, int, str], ...]:
+    """As the plan lists its actions: by identifier, its numbers read as numbers
+    (3.2 before 3.10); isdecimal, as str.isdigit takes "²", which int() cannot read."""
+    event = item.event
+    label = event.action_identifier or event.action_id or ""
+    return tuple(
+        (0, int(part), "") if part.isdecimal() else (1, 0, part)
+        for part in label.replace("-", ".").split(".")
+    )
