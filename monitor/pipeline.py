@@ -49,12 +49,15 @@ from parsers.kausal import (
     public_url,
     resolve_identifier_keys,
 )
-from parsers.records import Outcome, ParsedPage, TimelinessLimits
+from parsers.records import Anomaly, Outcome, ParsedPage, TimelinessLimits
 from parsers.sitemap import action_identifiers
 from storage import memory, repo, snapshots
 from storage.db import Database
 from storage.events import Event, EventKind
 from storage.models import (
+    ID_LENGTH,
+    IDENTIFIER_LENGTH,
+    LANGUAGE_LENGTH,
     ActionRecord,
     Check,
     DeadlineEntry,
@@ -212,6 +215,53 @@ def read_page(
         return parser_failure(url, observed_at or datetime.now(UTC), error)
 
 
+def within_limits(observed: PageObservation) -> PageObservation:
+    """``observed``, or, when its page holds a key longer than the history's columns
+    (an id, identifier or language tag of hundreds of characters: no plan's), that
+    page as a layout it could not read: PostgreSQL refuses such a value, and the
+    whole check would fail on it, every time."""
+    page = observed.page
+    problem = None if page is None else _overlong(page)
+    if page is None or problem is None:
+        return observed
+    logger.warning("%s: %s", redact_url(observed.url), problem)
+    unread = ParsedPage(
+        kind=page.kind,
+        outcome=Outcome.LAYOUT_UNRECOGNISED,
+        url=page.url,
+        language=None,
+        observed_at=page.observed_at,
+        organization=None,
+        actions=(),
+        anomalies=(Anomaly("layout_unrecognised", problem),),
+        extra={"seen": "overlong_value"},
+    )
+    return replace(observed, page=unread)
+
+
+def _overlong(page: ParsedPage) -> str | None:
+    def over(what: str, value: str | None, limit: int) -> str | None:
+        if value is None or len(value) <= limit:
+            return None
+        return (
+            f"{what} of {len(value)} characters (at most {limit} are kept): "
+            f"{value[:40]!r}..."
+        )
+
+    found = over("a language tag", page.language, LANGUAGE_LENGTH)
+    if page.organization is not None:
+        found = found or over("an organization id", page.organization.id, ID_LENGTH)
+    for action in page.actions:
+        found = (
+            found
+            or over("an action id", action.id, ID_LENGTH)
+            or over("an identifier", action.identifier, IDENTIFIER_LENGTH)
+        )
+        for task in action.task_list or ():
+            found = found or over("a task id", task.id, ID_LENGTH)
+    return found
+
+
 def observation(
     result: FetchResult, page: ParsedPage | None, *, error: str | None = None
 ) -> PageObservation:
@@ -294,6 +344,7 @@ def record_check(
     """
     started = time.monotonic()
     rules = _rules(rules, failures_before_alert)
+    observations = [within_limits(o) for o in observations]
     seen_at = observed_at or min(
         (o.fetched_at for o in observations), default=datetime.now(UTC)
     )

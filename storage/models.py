@@ -39,6 +39,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+# The widest scraped values the tables hold: a platform id (of an action, an
+# organization or a task), an action's identifier, a page's language tag.
+ID_LENGTH = 64
+IDENTIFIER_LENGTH = 200
+LANGUAGE_LENGTH = 20
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite keeps no offset of its own)."""
@@ -124,7 +130,7 @@ class Snapshot(Base):
     fetch_outcome: Mapped[str] = mapped_column(String(40))
     parse_outcome: Mapped[str | None] = mapped_column(String(40))
     page_kind: Mapped[str | None] = mapped_column(String(40))
-    language: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE_LENGTH))
     blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     content_hash: Mapped[str | None] = mapped_column(String(64))
     headers: Mapped[dict[str, Any] | None]
@@ -144,8 +150,8 @@ class ActionRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
-    platform_id: Mapped[str] = mapped_column(String(64))
-    identifier: Mapped[str | None] = mapped_column(String(200))
+    platform_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    identifier: Mapped[str | None] = mapped_column(String(IDENTIFIER_LENGTH))
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     removed_at: Mapped[datetime | None]
@@ -174,7 +180,7 @@ class OrganizationRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
-    platform_id: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
 
@@ -213,9 +219,11 @@ class EventRow(Base):
     check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
     kind: Mapped[str] = mapped_column(String(40))
     observed_at: Mapped[datetime]
-    action_platform_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    action_identifier: Mapped[str | None] = mapped_column(String(200))
-    organization_platform_id: Mapped[str | None] = mapped_column(String(64))
+    action_platform_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), index=True
+    )
+    action_identifier: Mapped[str | None] = mapped_column(String(IDENTIFIER_LENGTH))
+    organization_platform_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     name: Mapped[str | None] = mapped_column(Text)
     field: Mapped[str | None] = mapped_column(String(80))
     before: Mapped[dict[str, Any] | None]  # {"value": ...}: JSON of any shape
@@ -295,7 +303,7 @@ class DeadlineEntry(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
-    action_platform_id: Mapped[str] = mapped_column(String(64))
+    action_platform_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     started_at: Mapped[datetime]  # when the condition began (a line, a due date)
     noted_at: Mapped[datetime]  # the check that first saw it
     alert_index: Mapped[int] = mapped_column(Integer, default=0)
@@ -316,7 +324,7 @@ class RecordMemory(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     record_kind: Mapped[str] = mapped_column(String(20))  # action, organization
-    platform_id: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     recent: Mapped[dict[str, Any]]
 
 
