@@ -256,7 +256,9 @@ class TargetConfig(_Strict):
     hold a password. With fields, planwatch percent-encodes each part itself.
     """
 
-    name: Name
+    # Room for "target:" before it: the subscription a target no subscription
+    # names gets, kept in a 200-character column.
+    name: Annotated[Name, Field(max_length=200 - len(implicit_name("")))]
     url: SecretStr | None = None
     url_env: str | None = None
     url_file: Path | None = None
