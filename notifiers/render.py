@@ -37,6 +37,7 @@ from notifiers import escape
 from notifiers.context import Item
 from notifiers.targets import LANGUAGES
 from storage.events import Event, EventKind
+from storage.history import identifier_key
 
 TEMPLATES = Path(__file__).with_name("templates")
 _REMOVED_MISSING = re.compile(r"missing from every page on (\d+) checks")
@@ -481,11 +482,6 @@ def _local(moment: datetime, timezone: str) -> str:
 
 
 def _by_identifier(item: Item) -> tuple[tuple[int, int, str], ...]:
-    """As the plan lists its actions: by identifier, its numbers read as numbers
-    (3.2 before 3.10); isdecimal, as str.isdigit takes "²", which int() cannot read."""
+    """As the plan lists its actions: by identifier (history's order)."""
     event = item.event
-    label = event.action_identifier or event.action_id or ""
-    return tuple(
-        (0, int(part), "") if part.isdecimal() else (1, 0, part)
-        for part in label.replace("-", ".").split(".")
-    )
+    return identifier_key(event.action_identifier or event.action_id or "")

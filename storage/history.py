@@ -556,9 +556,14 @@ def organizations_of(state: dict[str, Any]) -> set[str]:
 
 
 def _natural(state: dict[str, Any], platform_id: str) -> tuple[Any, ...]:
-    label = str(state.get("identifier") or platform_id)
-    # isdecimal, not isdigit: int() reads every decimal digit (٣ is 3) but no other
-    # numeral isdigit takes (①, ²), and identifiers are whatever a plan wrote.
+    return identifier_key(str(state.get("identifier") or platform_id))
+
+
+def identifier_key(label: str) -> tuple[tuple[int, int, str], ...]:
+    """Sorts identifiers as a plan lists them, numbers read as numbers (3.2 before
+    3.10 before 10). isdecimal, not isdigit: int() reads every decimal digit (٣ is
+    3) but no other numeral isdigit takes (①, ²), and identifiers are whatever a
+    plan wrote."""
     return tuple(
         (0, int(part), "") if part.isdecimal() else (1, 0, part)
         for part in label.replace("-", ".").split(".")
