@@ -33,8 +33,9 @@ from monitor.pipeline import PageObservation
 from monitor.workers import FetchLoop
 from parsers import api
 from parsers.errors import FetchError, ParseError
-from parsers.kausal import parser_failure, public_url
+from parsers.kausal import parser_failure
 from parsers.records import Action, Outcome, PageKind, ParsedPage
+from parsers.sitemap import public_url
 from parsers.text import whole_characters
 
 logger = logging.getLogger(__name__)

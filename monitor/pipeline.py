@@ -43,14 +43,9 @@ from monitor.rules import ChangeRules
 from notifiers.outbox import queue_check
 from notifiers.subscriptions import Routing
 from notifiers.targets import Target
-from parsers.kausal import (
-    parse_page,
-    parser_failure,
-    public_url,
-    resolve_identifier_keys,
-)
+from parsers.kausal import parse_page, parser_failure, resolve_identifier_keys
 from parsers.records import Anomaly, Outcome, ParsedPage, TimelinessLimits
-from parsers.sitemap import action_identifiers
+from parsers.sitemap import action_identifiers, public_url
 from storage import memory, repo, snapshots
 from storage.db import Database
 from storage.events import Event, EventKind

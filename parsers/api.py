@@ -180,9 +180,7 @@ def _base_path(plan: dict[str, Any]) -> str:
 def site_prefix(origin: str, plan: ApiPlan, lang: str) -> str:
     """Where a language's pages live: the primary language has no prefix."""
     language = "" if lang == plan.primary_language else f"/{lang}"
-    # Without a user name and password: the actions' links are shown to all.
-    scheme, _, rest = origin.rstrip("/").partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}{language}{plan.base_path}"
+    return f"{sitemap.public_url(origin).rstrip('/')}{language}{plan.base_path}"
 
 
 def pages_from_answer(

@@ -811,14 +811,7 @@ def _site_prefix(url: str) -> str | None:
     path = parts.path.rstrip("/")
     match = _PAGE_PATH.search(path)
     base = path[: match.start()] if match else path
-    return public_url(urlunsplit((parts.scheme, parts.netloc, base, "", "")))
-
-
-def public_url(url: str) -> str:
-    """``url`` without the user name and password a page behind basic auth is
-    fetched with: the actions' links, built from it, are shown to all."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return sitemap.public_url(urlunsplit((parts.scheme, parts.netloc, base, "", "")))
 
 
 def _path(url: str) -> tuple[str | None, str | None]:

@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from parsers.records import ParsedPage
 
@@ -68,6 +68,13 @@ def filtered(url: str) -> bool:
     """Whether an action list's URL asks for part of the plan (?organization=...,
     a search); ``view`` only chooses cards or the dashboard, every action shown."""
     return bool(set(parse_qs(urlsplit(url).query)) - {"view"})
+
+
+def public_url(url: str) -> str:
+    """``url`` without the user name and password a page behind basic auth is
+    fetched with: the actions' links, built from it, are shown to all."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def action_url(prefix: str, identifier: str) -> str:
