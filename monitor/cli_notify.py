@@ -86,15 +86,7 @@ def status(
         return
     _print_overview(report)
     if config:
-        _print_foreign(report, {t.name for t in config.targets})
-        digests = {s.name for s in config.subscriptions if s.mode == "digest"}
-        stranded = [f"{n} ({c})" for n, c in report.digests_waiting if n not in digests]
-        if stranded:
-            out.print(
-                "changes waiting for a digest this config does not have: "
-                + ", ".join(stranded),
-                markup=False,
-            )
+        _print_foreign(report, config)
 
 
 @notify_app.command("send")
@@ -320,16 +312,26 @@ def _routing(
     return routing
 
 
-def _print_foreign(report: Overview, named: set[str]) -> None:
-    """Messages no worker with this config will send: a renamed or removed target's."""
+def _print_foreign(report: Overview, config: Config) -> None:
+    """What no worker with this config will send: the messages of a renamed or
+    removed target, the changes held for a renamed or removed digest."""
+    targets = {t.name for t in config.targets}
     waiting = [
         f"{row.target} ({row.pending + row.sending})"
         for row in report.targets
-        if row.target not in named and row.pending + row.sending
+        if row.target not in targets and row.pending + row.sending
     ]
     if waiting:
         out.print(
             "waiting for a target this config does not name: " + ", ".join(waiting),
+            markup=False,
+        )
+    digests = {s.name for s in config.subscriptions if s.mode == "digest"}
+    stranded = [f"{n} ({c})" for n, c in report.digests_waiting if n not in digests]
+    if stranded:
+        out.print(
+            "changes waiting for a digest this config does not have: "
+            + ", ".join(stranded),
             markup=False,
         )
 
